@@ -1,0 +1,96 @@
+"""The shared on-disk cache of connector outputs (spec, discovered catalogs; later reads and states).
+
+Entries are keyed by the connector's identity (what would change its behaviour: its code, its installed packages,
+its image digest) and by a hash of the inputs, so a changed connector or config never sees a stale entry.
+Concurrent sessions are safe: an entry is computed under a file lock (the second session waits and then reuses
+the first one's result) and written atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+from filelock import FileLock
+
+T = TypeVar("T")
+
+CACHE_DIR_ENV = "CONNECTOR_ACCEPTANCE_CACHE_DIR"
+LOCK_TIMEOUT_SECONDS = 3600
+
+
+def default_cache_dir() -> Path:
+    if os.environ.get(CACHE_DIR_ENV):
+        return Path(os.environ[CACHE_DIR_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "connector-acceptance"
+
+
+def digest(value: Any) -> str:
+    """A stable hash of a JSON-like value (key order does not matter)."""
+    return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+class Cache:
+    def __init__(self, root: Path | None = None, *, enabled: bool = True) -> None:
+        self.root = root or default_cache_dir()
+        self.enabled = enabled
+        self.hits = 0
+        self.misses = 0
+
+    def entry_path(self, identity: str, kind: str, inputs: Any) -> Path:
+        return self.root / identity[:32] / f"{kind}-{digest(inputs)[:32]}.json"
+
+    def get_or_compute(
+        self,
+        identity: str,
+        kind: str,
+        inputs: Any,
+        compute: Callable[[], T],
+        *,
+        encode: Callable[[T], Any | None],
+        decode: Callable[[Any], T],
+    ) -> T:
+        """Return the cached value, or compute it. `encode` returns None for values that must not be cached
+        (a failed run), so failures are always retried."""
+        if not self.enabled:
+            return compute()
+        path = self.entry_path(identity, kind, inputs)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT_SECONDS):
+            cached = self._load(path)
+            if cached is not None:
+                self.hits += 1
+                return decode(cached)
+            self.misses += 1
+            value = compute()
+            encoded = encode(value)
+            if encoded is not None:
+                self._store(path, encoded)
+            return value
+
+    @staticmethod
+    def _load(path: Path) -> Any | None:
+        try:
+            return orjson.loads(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except orjson.JSONDecodeError:  # a torn or foreign file: recompute rather than fail
+            return None
+
+    @staticmethod
+    def _store(path: Path, value: Any) -> None:
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(orjson.dumps(value))
+            os.chmod(temp, 0o600)
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise

@@ -1,0 +1,1 @@
+"""Checks as plain functions: parsed connector output in, findings out."""

@@ -1,0 +1,151 @@
+"""One acceptance run's shared state: the loaded config, the connector command, the cache and the secret masker.
+
+The suites reach the connector only through this object, so every run is cached, timed and masked the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+from acceptance.cache import Cache
+from acceptance.config import LoadedConfig
+from acceptance.connector import ConnectorCommand, connector_identity
+from acceptance.errors import InputFileError
+from acceptance.protocol import Message
+from acceptance.runner import LocalRunner, RunResult
+from acceptance.runner import base as commands
+from acceptance.runner.spool import MessageSpool
+from acceptance.secrets import Masker, secret_values
+
+
+@dataclass
+class Deadline:
+    """A test's time budget; every connector command it runs gets what is left of it."""
+
+    seconds: float
+    started: float = field(default_factory=time.monotonic)
+
+    def remaining(self) -> float:
+        return max(0.1, self.seconds - (time.monotonic() - self.started))
+
+
+class AcceptanceContext:
+    def __init__(self, loaded: LoadedConfig, command: ConnectorCommand, cache: Cache) -> None:
+        self.loaded = loaded
+        self.command = command
+        self.cache = cache
+        self.masker = Masker()  # grows with the secrets of every config the run loads
+        self.environment = {k: str(v) for k, v in (loaded.config.custom_environment_variables or {}).items()}
+        self._identity: str | None = None
+        self._connection_specification: Any = None
+        self._spec_looked_up = False
+
+    @property
+    def identity(self) -> str:
+        if self._identity is None:
+            self._identity = connector_identity(self.command)
+        return self._identity
+
+    def runner(self) -> LocalRunner:
+        return LocalRunner(self.command.argv, cwd=self.command.cwd, environment=self.environment, masker=self.masker)
+
+    # -- inputs -------------------------------------------------------------------------------------------------
+
+    def load_json(self, relative_path: str, key: str) -> Any:
+        """A JSON input file named by the config at `key` (e.g. acceptance_tests.connection.tests[0].config_path)."""
+        path = self.loaded.resolve(relative_path)
+        try:
+            return orjson.loads(path.read_bytes())
+        except FileNotFoundError:
+            raise InputFileError(path, "file not found", key) from None
+        except IsADirectoryError:
+            raise InputFileError(path, "is a folder, expected a JSON file", key) from None
+        except PermissionError:
+            raise InputFileError(path, "permission denied", key) from None
+        except orjson.JSONDecodeError as error:
+            raise InputFileError(path, f"not valid JSON ({error})", key) from None
+
+    def load_spec_file(self, relative_path: str, key: str) -> Any:
+        """An expected spec: JSON or YAML; a low-code `manifest.yaml` yields its `spec.connection_specification`."""
+        path = self.loaded.resolve(relative_path)
+        if path.suffix == ".json":
+            return self.load_json(relative_path, key)
+        if path.suffix not in (".yaml", ".yml"):
+            raise InputFileError(path, "expected a .json, .yaml or .yml spec file", key)
+        try:
+            document = yaml.safe_load(path.read_text())
+        except OSError as error:
+            raise InputFileError(path, f"cannot be read ({error.strerror})", key) from None
+        except yaml.YAMLError as error:
+            raise InputFileError(path, f"not valid YAML ({error})", key) from None
+        if path.stem == "manifest" and isinstance(document, dict):
+            connection_specification = (document.get("spec") or {}).get("connection_specification")
+            return {"connectionSpecification": connection_specification}
+        return document
+
+    def load_connector_config(self, entry: Any, field_name: str = "config_path") -> Any:
+        config = self.load_json(getattr(entry, field_name), f"{entry.location}.{field_name}")
+        self.learn_secrets(config)
+        return config
+
+    def learn_secrets(self, config: Any) -> None:
+        try:
+            spec = self.connection_specification_or_none()
+        except Exception:  # a broken `spec` must not stop us masking the config's obviously secret keys
+            spec = None
+        self.masker.add(secret_values(spec or {}, config))
+
+    # -- connector commands, cached where the result only depends on the connector and its inputs ----------------
+
+    def spec_run(self, timeout: float) -> RunResult:
+        return self._cached_run("spec", None, lambda: commands.spec(self.runner(), timeout), expect="SPEC")
+
+    def discover_run(self, config: Any, timeout: float) -> RunResult:
+        return self._cached_run(
+            "discover", config, lambda: commands.discover(self.runner(), config, timeout), expect="CATALOG"
+        )
+
+    def check_run(self, config: Any, timeout: float) -> RunResult:
+        return commands.check(self.runner(), config, timeout)
+
+    def connection_specification_or_none(self) -> Any:
+        """The connector's connectionSpecification when `spec` works (used for masking), else None."""
+        if not self._spec_looked_up:
+            self._spec_looked_up = True  # once per session, even when `spec` is broken
+            result = self.spec_run(timeout=120)
+            specs = result.of_type("SPEC")
+            if len(specs) == 1 and isinstance(specs[0].get("spec"), dict):
+                self._connection_specification = specs[0]["spec"].get("connectionSpecification")
+        return self._connection_specification
+
+    def _cached_run(self, kind: str, config: Any, run: Any, expect: str) -> RunResult:
+        inputs = {"config": config, "environment": self.environment}
+
+        def encode(result: RunResult) -> Any | None:
+            if not result.succeeded or not result.messages.counts.get(expect):
+                return None  # failures are never cached: the next session retries
+            kept = [m for m in result.messages if m.get("type") != "LOG"]
+            return {
+                "command": result.command,
+                "exit_code": result.exit_code,
+                "duration": result.duration,
+                "stderr_tail": result.stderr_tail,
+                "messages": self.masker.mask_data(kept),
+            }
+
+        def decode(raw: dict[str, Any]) -> RunResult:
+            messages: list[Message] = raw["messages"]
+            return RunResult(raw["command"], raw["exit_code"], raw["duration"], MessageSpool.of(messages),
+                             raw["stderr_tail"], backend="cache")
+
+        return self.cache.get_or_compute(self.identity, kind, inputs, run, encode=encode, decode=decode)
+
+    def describe(self) -> str:
+        where: Path = self.command.cwd
+        return f"{self.runner().describe()} (chosen by {self.command.origin}); config {self.loaded.file}; base {where}"

@@ -1,0 +1,89 @@
+"""`metadata.yaml`: the Airbyte connector metadata fields this tool reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from acceptance.errors import ConfigError
+
+METADATA_FILE = "metadata.yaml"
+
+
+class _Open(BaseModel):
+    # metadata.yaml carries many fields owned by the Airbyte platform; only the ones read here are modelled.
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class PyPiRegistry(_Open):
+    enabled: bool = True
+    packageName: str | None = None
+
+
+class RemoteRegistries(_Open):
+    pypi: PyPiRegistry | None = None
+
+
+class AllowedHosts(_Open):
+    hosts: list[str] | None = None
+
+
+class ConnectorBuildOptions(_Open):
+    baseImage: str | None = None
+
+
+class BreakingChange(_Open):
+    message: str | None = None
+    upgradeDeadline: str | None = None
+
+
+class Releases(_Open):
+    breakingChanges: dict[str, BreakingChange] = Field(default_factory=dict)
+
+
+class MetadataData(_Open):
+    name: str | None = None
+    dockerRepository: str | None = None
+    dockerImageTag: str | None = None
+    connectorType: str | None = None
+    connectorSubtype: str | None = None
+    releaseStage: str | None = None
+    supportLevel: str | None = None
+    allowedHosts: AllowedHosts | None = None
+    connectorBuildOptions: ConnectorBuildOptions | None = None
+    remoteRegistries: RemoteRegistries | None = None
+    releases: Releases | None = None
+
+    @property
+    def pypi_package(self) -> str | None:
+        pypi = self.remoteRegistries.pypi if self.remoteRegistries else None
+        return pypi.packageName if pypi else None
+
+
+class Metadata(_Open):
+    data: MetadataData
+
+
+def load_metadata(folder: Path) -> Metadata | None:
+    """The connector's metadata, or None when the folder has no metadata.yaml. Invalid files are errors."""
+    path = folder / METADATA_FILE
+    if not path.is_file():
+        return None
+    try:
+        raw: Any = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(path, [(where, f"not valid YAML: {getattr(error, 'problem', error)}")]) from None
+    except OSError as error:
+        raise ConfigError(path, [("", f"cannot be read: {error.strerror}")]) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(path, [("", "expected a mapping with a `data:` key")])
+    try:
+        return Metadata.model_validate(raw)
+    except ValidationError as error:
+        problems = [(".".join(str(p) for p in e["loc"]), e["msg"]) for e in error.errors(include_url=False)]
+        raise ConfigError(path, problems) from None

@@ -1,0 +1,200 @@
+"""The pytest plugin: `pytest -p acceptance.plugin --acceptance-test-config=DIR`.
+
+It loads the connector's acceptance-test-config.yml once, collects the suites in `acceptance/suites/`, decides for
+each suite test whether it runs (once per `tests` entry), is skipped, bypassed or fails (strictness), gives each
+test its time budget, and masks secrets in every report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from acceptance import registry
+from acceptance.cache import Cache, default_cache_dir
+from acceptance.config import LoadedConfig, load_config
+from acceptance.connector import resolve_command
+from acceptance.context import AcceptanceContext, Deadline
+from acceptance.errors import UserError
+
+SUITES_DIR = Path(__file__).parent / "suites"
+CONFIG_OPTION = "--acceptance-test-config"
+context_key = pytest.StashKey[AcceptanceContext]()
+timeout_key = pytest.StashKey[float]()
+
+
+class Unconfigured:
+    """The `inputs` of a mandatory suite that high strictness requires but the config lacks: the test fails."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("connector-acceptance", "connector acceptance tests")
+    group.addoption(CONFIG_OPTION, metavar="DIR", default=None,
+                    help="connector folder holding acceptance-test-config.yml; enables the acceptance suites")
+    group.addoption("--connector-command", metavar="CMD", default=None,
+                    help="command that runs the connector (e.g. 'python main.py'); default: the folder's "
+                         ".venv console script from `nox -s build`, else `python main.py` in the folder")
+    group.addoption("--suite", action="append", default=[], choices=registry.names(), metavar="NAME",
+                    help=f"run only this suite (repeatable): {', '.join(registry.names())}")
+    group.addoption("--no-cache", action="store_true", default=False,
+                    help="always run spec/discover again instead of reusing the shared on-disk cache")
+    group.addoption("--cache-dir", metavar="DIR", default=None,
+                    help=f"shared cache folder (default {default_cache_dir()}; env CONNECTOR_ACCEPTANCE_CACHE_DIR)")
+
+
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    # The suites live in this package: collect them whenever the plugin is asked to test a connector.
+    if any(a == CONFIG_OPTION or a.startswith(CONFIG_OPTION + "=") for a in args):
+        args.append(str(SUITES_DIR))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "backward_compatibility: compares against the previous connector release")
+    config.addinivalue_line("markers", "acceptance_suite(name): the acceptance suite a test belongs to")
+    directory = config.getoption("acceptance_test_config", default=None)
+    if directory is None:
+        return
+    try:
+        loaded = load_config(Path(directory))
+        command = resolve_command(loaded.base_path, config.getoption("connector_command"))
+    except UserError as error:
+        raise pytest.UsageError(str(error)) from None
+    cache_dir = config.getoption("cache_dir")
+    cache = Cache(Path(cache_dir) if cache_dir else None, enabled=not config.getoption("no_cache"))
+    config.stash[context_key] = AcceptanceContext(loaded, command, cache)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    context = config.stash.get(context_key, None)
+    if context is None:
+        return []
+    lines = [f"connector: {context.describe()}",
+             f"strictness: {strictness(context.loaded)}; cache: "
+             + (str(context.cache.root) if context.cache.enabled else "off (--no-cache)")]
+    lines += [f"notice: {notice}" for notice in context.loaded.notices]
+    return lines
+
+
+def strictness(loaded: LoadedConfig) -> str:
+    level = loaded.config.test_strictness_level
+    return str(getattr(level, "value", level))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "inputs" not in metafunc.fixturenames or metafunc.cls is None:
+        return
+    context = metafunc.config.stash.get(context_key, None)
+    suite = registry.by_test_class(metafunc.cls.__name__)
+    if context is None or suite is None:
+        return
+    name = f"{metafunc.cls.__name__}.{metafunc.function.__name__}"
+    generic = context.loaded.suite(suite.name)
+    if generic is None:
+        if suite.mandatory_at_high and strictness(context.loaded) == "high":
+            message = (f"{name}: the `{suite.name}` suite is not configured, but test_strictness_level high "
+                       f"requires it: add `acceptance_tests.{suite.name}.tests` or a `bypass_reason`")
+            metafunc.parametrize("inputs", [Unconfigured(message)], ids=["not-configured"])
+        else:
+            metafunc.parametrize("inputs", [pytest.param(None, marks=pytest.mark.skip(
+                reason=f"Skipping {name}: `{suite.name}` not found in the config."))], ids=["not-configured"])
+    elif generic.bypass_reason:
+        metafunc.parametrize("inputs", [pytest.param(None, marks=pytest.mark.skip(
+            reason=f"Bypassed: {generic.bypass_reason}"))], ids=["bypassed"])
+    elif not generic.tests:
+        metafunc.parametrize("inputs", [pytest.param(None, marks=pytest.mark.skip(
+            reason=f"Skipping {name}: `{suite.name}.tests` is empty."))], ids=["no-tests"])
+    else:
+        metafunc.parametrize("inputs", generic.tests, ids=[f"inputs{i}" for i in range(len(generic.tests))])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    context = config.stash.get(context_key, None)
+    if context is None:
+        return
+    selected_suites = set(config.getoption("suite") or [])
+    keep, drop = [], []
+    for item in items:
+        suite = _suite_of(item)
+        if suite is None:
+            keep.append(item)
+            continue
+        if selected_suites and suite.name not in selected_suites:
+            drop.append(item)
+            continue
+        keep.append(item)
+        item.stash[timeout_key] = float(_timeout_of(item, suite))
+        if not item.get_closest_marker("acceptance_suite"):
+            item.add_marker(pytest.mark.acceptance_suite(suite.name))
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def _suite_of(item: pytest.Item) -> registry.Suite | None:
+    marker = item.get_closest_marker("acceptance_suite")
+    if marker:
+        return registry.get(marker.args[0])
+    return registry.by_test_class(item.cls.__name__) if getattr(item, "cls", None) else None
+
+
+def _timeout_of(item: pytest.Item, suite: registry.Suite) -> float:
+    inputs = getattr(item, "callspec", None) and item.callspec.params.get("inputs")
+    configured = getattr(inputs, "timeout_seconds", None)
+    if configured:
+        return configured
+    if item.get_closest_marker("backward_compatibility"):
+        return registry.BACKWARD_COMPATIBILITY_TIMEOUT
+    return suite.default_timeout
+
+
+@pytest.fixture(scope="session")
+def acceptance(request: pytest.FixtureRequest) -> AcceptanceContext:
+    """The shared run context: config, connector command, cache and masker."""
+    context = request.config.stash.get(context_key, None)
+    if context is None:
+        pytest.fail(f"the acceptance suites need {CONFIG_OPTION}=DIR", pytrace=False)
+    return context
+
+
+@pytest.fixture
+def deadline(request: pytest.FixtureRequest) -> Deadline:
+    """This test's time budget (suite default, or the entry's timeout_seconds)."""
+    return Deadline(request.node.stash.get(timeout_key, 600.0))
+
+
+@pytest.fixture
+def inputs(request: pytest.FixtureRequest) -> Any:
+    """The `tests` entry of the suite this test runs for."""
+    value = request.param
+    if isinstance(value, Unconfigured):
+        pytest.fail(value.message, pytrace=False)
+    return value
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
+    outcome = yield
+    context = item.config.stash.get(context_key, None)
+    if context is None:
+        return
+    report: pytest.TestReport = outcome.get_result()
+    if call.excinfo is not None and isinstance(call.excinfo.value, UserError):
+        report.longrepr = str(call.excinfo.value)  # a user mistake: the message, not a traceback
+    _mask_report(report, context)
+
+
+def _mask_report(report: pytest.TestReport, context: AcceptanceContext) -> None:
+    masker = context.masker
+    if not masker.secrets:
+        return
+    if report.longrepr is not None:
+        text = str(report.longrepr) if not isinstance(report.longrepr, tuple) else str(report.longrepr[2])
+        masked = masker.mask(text)
+        if masked != text:
+            report.longrepr = masked
+    report.sections = [(title, masker.mask(content)) for title, content in report.sections]

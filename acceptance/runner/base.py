@@ -1,0 +1,93 @@
+"""The runner interface shared by every backend, and the result they all return."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from acceptance.protocol import Message, trace_errors
+from acceptance.runner.spool import MessageSpool
+
+STDERR_TAIL_LINES = 50
+
+
+@dataclass
+class RunResult:
+    """What one connector command produced. Text fields are already secret-masked."""
+
+    command: str  # for people: masked, e.g. "source-faker read --config config.json --catalog catalog.json"
+    exit_code: int | None  # None when the process had to be killed
+    duration: float
+    messages: MessageSpool
+    stderr_tail: list[str] = field(default_factory=list)
+    timed_out: bool = False
+    timeout: float | None = None
+    backend: str = "local"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out
+
+    def of_type(self, message_type: str) -> list[Message]:
+        return self.messages.of_type(message_type)
+
+    def describe_failure(self) -> str:
+        """A short account of how the run went wrong: exit code or timeout, TRACE errors, the last stderr lines."""
+        if self.timed_out:
+            lines = [f"`{self.command}` did not finish within its timeout of {self.timeout:g}s and was killed"]
+        else:
+            lines = [f"`{self.command}` exited with code {self.exit_code} after {self.duration:.1f}s"]
+        for error in trace_errors(self.of_type("TRACE"))[:3]:
+            failure_type = error.get("failure_type") or "error"
+            lines.append(f"  TRACE {failure_type}: {error.get('message')}")
+            if error.get("internal_message"):
+                lines.append(f"    internal: {error['internal_message']}")
+        if self.stderr_tail:
+            lines.append("  last stderr lines:")
+            lines += [f"    {line}" for line in self.stderr_tail[-10:]]
+        return "\n".join(lines)
+
+
+class ConnectorRunner(Protocol):
+    """Runs the four protocol commands of one connector. Inputs are dicts; files are the runner's business."""
+
+    backend: str
+
+    def run(
+        self,
+        args: Sequence[str],
+        *,
+        config: Any = None,
+        catalog: Any = None,
+        state: Any = None,
+        timeout: float | None = None,
+    ) -> RunResult: ...
+
+    def describe(self) -> str: ...
+
+
+def spec(runner: ConnectorRunner, timeout: float | None = None) -> RunResult:
+    return runner.run(["spec"], timeout=timeout)
+
+
+def check(runner: ConnectorRunner, config: Any, timeout: float | None = None) -> RunResult:
+    return runner.run(["check", "--config", "{config}"], config=config, timeout=timeout)
+
+
+def discover(runner: ConnectorRunner, config: Any, timeout: float | None = None) -> RunResult:
+    return runner.run(["discover", "--config", "{config}"], config=config, timeout=timeout)
+
+
+def read(
+    runner: ConnectorRunner, config: Any, catalog: Any, state: Any = None, timeout: float | None = None
+) -> RunResult:
+    args = ["read", "--config", "{config}", "--catalog", "{catalog}"]
+    if state is not None:
+        args += ["--state", "{state}"]
+    return runner.run(args, config=config, catalog=catalog, state=state, timeout=timeout)
+
+
+def display_command(argv: Sequence[str]) -> str:
+    return shlex.join(argv)

@@ -1,0 +1,183 @@
+"""The local-process backend: the connector runs as a child process in its own process group."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from acceptance.protocol import as_log_line, parse_line
+from acceptance.runner.base import STDERR_TAIL_LINES, RunResult, display_command
+from acceptance.runner.spool import MessageSpool
+from acceptance.secrets import Masker
+
+# One stdout line may legitimately be a large record; beyond this it is dropped (noted as a LOG) so a
+# connector printing an endless line cannot exhaust memory.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+MAX_STDERR_LINE_CHARS = 2000
+KILL_GRACE_SECONDS = 3.0
+INPUT_FILES = {"config": "config.json", "catalog": "catalog.json", "state": "state.json"}
+
+
+class LocalRunner:
+    """Runs `command + args` with inputs written to a private temp folder, streaming stdout as messages."""
+
+    backend = "local"
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        environment: Mapping[str, str] | None = None,
+        masker: Masker | None = None,
+    ) -> None:
+        self.command = list(command)
+        self.cwd = cwd
+        self.environment = dict(environment or {})
+        self.masker = masker or Masker()
+
+    def describe(self) -> str:
+        return f"local process `{display_command(self.command)}`" + (f" in {self.cwd}" if self.cwd else "")
+
+    def run(
+        self,
+        args: Sequence[str],
+        *,
+        config: Any = None,
+        catalog: Any = None,
+        state: Any = None,
+        timeout: float | None = None,
+    ) -> RunResult:
+        with tempfile.TemporaryDirectory(prefix="connector-acceptance-") as workdir:
+            inputs = {"config": config, "catalog": catalog, "state": state}
+            paths = {}
+            for name, value in inputs.items():
+                path = Path(workdir) / INPUT_FILES[name]
+                if f"{{{name}}}" in args:
+                    path.write_bytes(orjson.dumps(value))
+                    path.chmod(0o600)
+                paths[name] = str(path)
+            argv = self.command + [arg.format(**paths) for arg in args]
+            shown = self.masker.mask(display_command(self.command + [a.format(**INPUT_FILES) for a in args]))
+            return self._execute(argv, shown, timeout)
+
+    def _execute(self, argv: list[str], shown: str, timeout: float | None) -> RunResult:
+        spool = MessageSpool()
+        stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
+        started = time.monotonic()
+        env = {**os.environ, **self.environment}
+        try:
+            process = subprocess.Popen(
+                argv, cwd=self.cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, start_new_session=True,
+            )
+        except OSError as error:
+            spool.append(as_log_line(f"could not start {shown}: {error.strerror or error}", "FATAL"))
+            return RunResult(shown, 127, 0.0, spool, [self.masker.mask(str(error))], backend=self.backend)
+        timed_out = threading.Event()
+        watchdog = _Watchdog(process, timeout, timed_out)
+        stderr_reader = threading.Thread(target=_drain_stderr, args=(process.stderr, stderr_tail), daemon=True)
+        stderr_reader.start()
+        watchdog.start()
+        try:
+            assert process.stdout is not None
+            _stream_stdout(process.stdout, spool)
+            process.wait()
+        finally:
+            watchdog.cancel()
+            _kill_group(process)  # children the connector left behind die with it
+            stderr_reader.join(timeout=5)
+            for stream in (process.stdout, process.stderr):
+                if stream:
+                    stream.close()
+        return RunResult(
+            command=shown,
+            exit_code=None if timed_out.is_set() else process.returncode,
+            duration=time.monotonic() - started,
+            messages=spool,
+            stderr_tail=[self.masker.mask(line) for line in stderr_tail],
+            timed_out=timed_out.is_set(),
+            timeout=timeout,
+            backend=self.backend,
+        )
+
+
+def _stream_stdout(stdout: IO[bytes], spool: MessageSpool) -> None:
+    while True:
+        line = stdout.readline(MAX_LINE_BYTES)
+        if not line:
+            return
+        if len(line) == MAX_LINE_BYTES and not line.endswith(b"\n"):
+            skipped = len(line) + _skip_rest_of_line(stdout)
+            spool.append(as_log_line(f"connector printed a line of {skipped} bytes; dropped (limit {MAX_LINE_BYTES})",
+                                     "WARN"))
+            continue
+        message = parse_line(line)
+        if message is not None:
+            spool.append(message)
+
+
+def _skip_rest_of_line(stdout: IO[bytes]) -> int:
+    skipped = 0
+    while True:
+        chunk = stdout.readline(MAX_LINE_BYTES)
+        skipped += len(chunk)
+        if not chunk or chunk.endswith(b"\n"):
+            return skipped
+
+
+def _drain_stderr(stderr: IO[bytes], tail: deque[str]) -> None:
+    for raw in iter(lambda: stderr.readline(MAX_LINE_BYTES), b""):
+        text = raw.decode("utf-8", "replace").rstrip("\n")
+        tail.append(text if len(text) <= MAX_STDERR_LINE_CHARS else text[:MAX_STDERR_LINE_CHARS] + "…")
+
+
+class _Watchdog:
+    """Kills the connector's whole process group once its time is up: SIGTERM, then SIGKILL after a grace period."""
+
+    def __init__(self, process: subprocess.Popen[bytes], timeout: float | None, fired: threading.Event) -> None:
+        self.process = process
+        self.fired = fired
+        self._timer = threading.Timer(timeout, self._fire) if timeout is not None else None
+        if self._timer:
+            self._timer.daemon = True
+
+    def start(self) -> None:
+        if self._timer:
+            self._timer.start()
+
+    def cancel(self) -> None:
+        if self._timer:
+            self._timer.cancel()
+
+    def _fire(self) -> None:
+        self.fired.set()
+        _signal_group(self.process, signal.SIGTERM)
+        try:
+            self.process.wait(KILL_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            pass
+        _signal_group(self.process, signal.SIGKILL)
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    _signal_group(process, signal.SIGKILL)
+    if process.poll() is None:
+        process.wait()

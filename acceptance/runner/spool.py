@@ -1,0 +1,60 @@
+"""Connector output kept on disk, not in memory: stdout lines are spooled as they arrive and re-read on demand."""
+
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Iterator
+
+import orjson
+
+from acceptance.protocol import Message, parse_line
+
+# Small outputs (spec, check, discover) stay in memory; a read of millions of records spills to a temp file.
+IN_MEMORY_BYTES = 8 * 1024 * 1024
+
+
+class MessageSpool:
+    """An append-only sequence of messages that can be iterated any number of times, in arrival order."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY_BYTES, mode="w+b")
+        self.counts: Counter[str] = Counter()
+
+    @classmethod
+    def of(cls, messages: Iterable[Message]) -> MessageSpool:
+        spool = cls()
+        for message in messages:
+            spool.append(message)
+        return spool
+
+    def append(self, message: Message) -> None:
+        self.counts[str(message.get("type"))] += 1
+        self._file.seek(0, 2)
+        self._file.write(orjson.dumps(message) + b"\n")
+
+    def __iter__(self) -> Iterator[Message]:
+        self._file.seek(0)
+        position = 0
+        while True:
+            # Re-seek each time: a caller may iterate twice at once (nested loops over the same output).
+            self._file.seek(position)
+            line = self._file.readline()
+            if not line:
+                return
+            position = self._file.tell()
+            message = parse_line(line)
+            if message is not None:
+                yield message
+
+    def __len__(self) -> int:
+        return sum(self.counts.values())
+
+    def of_type(self, message_type: str) -> list[Message]:
+        """Messages of one type, as a list: meant for the few-message kinds (SPEC, CATALOG, TRACE...)."""
+        if not self.counts.get(message_type):
+            return []
+        return [m for m in self if m.get("type") == message_type]
+
+    def close(self) -> None:
+        self._file.close()

@@ -1,0 +1,60 @@
+"""Suite `spec`: the SPEC message and the connection specification (reference §2.1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from acceptance.checks import spec as checks
+from acceptance.checks.messages import check_exactly_one
+from acceptance.context import AcceptanceContext
+from acceptance.protocol import connector_specification_problems
+from acceptance.runner.base import RunResult
+from acceptance.suites.support import assert_no_findings, fail_run, protocol_findings
+
+# Schema validity is part of test_spec_is_valid.
+SPEC_RULES = tuple(c for c in checks.SPEC_CHECKS if c is not checks.check_spec_is_valid_json_schema)
+
+
+@pytest.mark.usefixtures("inputs")
+class TestSpec:
+    def test_spec_is_valid(self, spec_run: RunResult, acceptance: AcceptanceContext) -> None:
+        """`spec` succeeds and emits exactly one valid ConnectorSpecification whose schema is valid Draft 7."""
+        if not spec_run.succeeded:
+            fail_run(spec_run, "`spec` failed", acceptance.masker)
+        specs = spec_run.of_type("SPEC")
+        assert_no_findings(check_exactly_one(specs, "SPEC"), acceptance.masker, "`spec` output is invalid")
+        spec = specs[0].get("spec")
+        assert_no_findings(protocol_findings("ConnectorSpecification", connector_specification_problems(spec)),
+                           acceptance.masker, "the SPEC message does not follow the Airbyte protocol")
+        assert_no_findings(checks.check_spec_is_valid_json_schema(spec), acceptance.masker,
+                           "connectionSpecification is not a valid JSON schema")
+
+    def test_config_match_spec(self, connector_spec: dict[str, Any], connector_config: Any,
+                               acceptance: AcceptanceContext) -> None:
+        assert_no_findings(checks.check_config_matches_spec(connector_spec, connector_config), acceptance.masker,
+                           "the config does not match the connector's connectionSpecification")
+
+    def test_match_expected(self, connector_spec: dict[str, Any], inputs: Any, acceptance: AcceptanceContext) -> None:
+        path = acceptance.loaded.resolve(inputs.spec_path)
+        if not path.exists():
+            pytest.skip(f"no expected spec at {path} (spec_path)")
+        expected = acceptance.load_spec_file(inputs.spec_path, f"{inputs.location}.spec_path")
+        assert_no_findings(checks.check_spec_matches_expected(connector_spec, expected), acceptance.masker,
+                           f"the emitted spec differs from {path}")
+
+    @pytest.mark.parametrize("check", SPEC_RULES, ids=lambda c: c.__name__.removeprefix("check_"))
+    def test_spec_rule(self, check: Any, connector_spec: dict[str, Any], acceptance: AcceptanceContext) -> None:
+        """One rule of the connection specification (enum, oneOf, secrets, types, refs, groups, OAuth…)."""
+        assert_no_findings(check(connector_spec), acceptance.masker, (check.__doc__ or check.__name__).strip()
+                           .splitlines()[0])
+
+    def test_oauth_is_default_method(self, connector_spec: dict[str, Any], inputs: Any,
+                                     acceptance: AcceptanceContext) -> None:
+        auth = getattr(inputs, "auth_default_method", None)
+        oauth_expected = auth.oauth if auth is not None else True
+        if not oauth_expected:
+            pytest.skip(f"Bypassed: {auth.bypass_reason}")
+        assert_no_findings(checks.check_oauth_is_default_method(connector_spec, oauth_expected), acceptance.masker,
+                           "OAuth must be the default (first) authentication method")

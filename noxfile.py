@@ -1,0 +1,64 @@
+"""connector-acceptance sessions. They run in the current environment (`pip install -e .` first): no per-session
+virtualenvs, so the suites of one connector share one install and one on-disk cache.
+
+    nox -s build -- source-faker
+    nox -s acceptance -- source-faker                       # every suite, each its own session
+    nox -s "acceptance(suite='spec')" -- source-faker       # one suite
+    nox -s tests                                            # this project's own tests
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nox
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from acceptance import registry
+from acceptance.errors import UserError
+from tasks import acceptance as acceptance_task
+from tasks.build import build_virtualenv
+
+nox.options.default_venv_backend = "none"
+nox.options.sessions = ["lint", "tests"]
+
+
+def _user_errors_as_messages(session: nox.Session, action: object) -> object:
+    try:
+        return action()  # type: ignore[operator]
+    except UserError as error:
+        session.error(str(error))
+
+
+@nox.session(venv_backend="none")
+def build(session: nox.Session) -> None:
+    """Build a connector: its virtualenv (`connectors/<name>/.venv`)."""
+    args = _user_errors_as_messages(session, lambda: acceptance_task.parse_args(session.posargs, prog="build"))
+    for folder in args.connectors:  # type: ignore[attr-defined]
+        _user_errors_as_messages(session, lambda f=folder: build_virtualenv(f, say=session.log))
+
+
+@nox.session(venv_backend="none")
+@nox.parametrize("suite", registry.names())
+def acceptance(session: nox.Session, suite: str) -> None:
+    """Run one acceptance suite against a connector (all suites when the session is given without a suite)."""
+    args = _user_errors_as_messages(session, lambda: acceptance_task.parse_args(session.posargs, prog="acceptance"))
+    for folder in args.connectors:  # type: ignore[attr-defined]
+        _user_errors_as_messages(
+            session, lambda f=folder: acceptance_task.ensure_runnable(f, args.connector_command, say=session.log)
+        )
+        # Exit code 5 (nothing collected): the suite has no tests for this connector, which is not a failure.
+        session.run(*acceptance_task.pytest_command(folder, args, [suite]), success_codes=[0, 5])
+
+
+@nox.session(venv_backend="none")
+def tests(session: nox.Session) -> None:
+    """This project's own test-suite (what .ci/run runs)."""
+    session.run("python", "-m", "pytest", "tests", *session.posargs)
+
+
+@nox.session(venv_backend="none")
+def lint(session: nox.Session) -> None:
+    session.run("ruff", "check", ".")

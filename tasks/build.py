@@ -1,0 +1,136 @@
+"""`nox -s build`: a connector's virtualenv (the Docker image build comes later).
+
+What gets installed: the connector folder itself when it has Python packaging (pyproject.toml / setup.py),
+else the PyPI package named by metadata.yaml `remoteRegistries.pypi.packageName`, pinned to `dockerImageTag`.
+A build is skipped when its inputs (requirement, source files, Python) are unchanged since the last one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import tomllib
+
+from acceptance.connector import VENV_DIR, BuildRecord, connector_identity, venv_bin
+from acceptance.connector import ConnectorCommand as _Command
+from acceptance.errors import UserError
+from acceptance.metadata import load_metadata
+
+STAMP = "connector-acceptance-build.stamp"
+# Console scripts that come with the CDK, not with the connector itself.
+CDK_SCRIPTS = {"airbyte-cdk", "source-declarative-manifest", "manifest-server"}
+
+Say = Callable[[str], None]
+
+
+class BuildError(UserError):
+    """The connector could not be installed; the message carries the tail of pip's output."""
+
+
+@dataclass(frozen=True)
+class Requirement:
+    spec: str  # what pip installs: a folder path or "name==version"
+    distribution: str  # the distribution name whose console script runs the connector
+    local: bool
+
+
+def requirement_for(folder: Path) -> Requirement:
+    pyproject = folder / "pyproject.toml"
+    if pyproject.is_file():
+        data = tomllib.loads(pyproject.read_text())
+        name = data.get("project", {}).get("name") or data.get("tool", {}).get("poetry", {}).get("name")
+        if not name:
+            raise BuildError(f"{pyproject}: no [project] name or [tool.poetry] name to install")
+        return Requirement(str(folder), name, local=True)
+    metadata = load_metadata(folder)
+    if (folder / "setup.py").is_file():
+        return Requirement(str(folder), (metadata and metadata.data.pypi_package) or folder.name, local=True)
+    if metadata and metadata.data.pypi_package:
+        version = metadata.data.dockerImageTag
+        spec = f"{metadata.data.pypi_package}=={version}" if version else metadata.data.pypi_package
+        return Requirement(spec, metadata.data.pypi_package, local=False)
+    raise BuildError(
+        f"{folder}: nothing to build: add a pyproject.toml or setup.py, or set "
+        "data.remoteRegistries.pypi.packageName in metadata.yaml"
+    )
+
+
+def build_virtualenv(folder: Path, *, say: Say = print, force: bool = False) -> BuildRecord:
+    """Create or refresh `<folder>/.venv` with the connector installed; return what was installed."""
+    requirement = requirement_for(folder)
+    venv = folder / VENV_DIR
+    stamp = _stamp(folder, requirement)
+    record = BuildRecord.read(venv)
+    if not force and record and (venv / STAMP).is_file() and (venv / STAMP).read_text() == stamp:
+        say(f"{folder.name}: virtualenv up to date ({record.package} {record.version}, `{record.console_script}`)")
+        return record
+    python = venv_bin(venv) / "python"
+    if not python.is_file():
+        say(f"{folder.name}: creating virtualenv {venv}")
+        _run([sys.executable, "-m", "venv", str(venv)], "create the virtualenv")
+    say(f"{folder.name}: installing {requirement.spec} (a CDK connector takes one to three minutes)")
+    _run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", requirement.spec],
+         f"pip install {requirement.spec}")
+    if requirement.local:  # same version number, new code: make pip reinstall it
+        _run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", "--no-deps",
+              "--force-reinstall", requirement.spec], f"pip reinstall {requirement.spec}")
+    record = _inspect(python, requirement.distribution, folder.name)
+    record.write(venv)
+    _smoke_test(venv, record)
+    (venv / STAMP).write_text(stamp)
+    say(f"{folder.name}: built {record.package} {record.version}; runs as {venv_bin(venv) / record.console_script}")
+    return record
+
+
+def _stamp(folder: Path, requirement: Requirement) -> str:
+    h = hashlib.sha256(f"{requirement.spec}\0{sys.version}\0".encode())
+    if requirement.local:
+        h.update(connector_identity(_Command([], "build", folder)).encode())
+    return h.hexdigest()
+
+
+def _inspect(python: Path, distribution: str, folder_name: str) -> BuildRecord:
+    probe = (
+        "import importlib.metadata as m, json, sys\n"
+        "d = m.distribution(sys.argv[1])\n"
+        "print(json.dumps({'name': d.metadata['Name'], 'version': d.version,"
+        " 'scripts': [e.name for e in d.entry_points if e.group == 'console_scripts']}))"
+    )
+    output = _run([str(python), "-c", probe, distribution], f"inspect {distribution}")
+    info = json.loads(output.strip().splitlines()[-1])
+    scripts = [s for s in info["scripts"] if s not in CDK_SCRIPTS] or info["scripts"]
+    if not scripts:
+        raise BuildError(f"{distribution} {info['version']} declares no console script to run the connector")
+    script = folder_name if folder_name in scripts else scripts[0]
+    return BuildRecord(package=info["name"], version=info["version"], console_script=script)
+
+
+def _smoke_test(venv: Path, record: BuildRecord) -> None:
+    """The built connector must at least answer `spec`; a broken build fails here, not in every suite."""
+    executable = venv_bin(venv) / record.console_script
+    try:
+        result = subprocess.run([str(executable), "spec"], capture_output=True, timeout=300, check=False)
+    except subprocess.TimeoutExpired:
+        raise BuildError(f"`{executable} spec` did not answer within 300s") from None
+    if result.returncode != 0 or b'"SPEC"' not in result.stdout:
+        tail = (result.stderr or result.stdout).decode("utf-8", "replace").strip().splitlines()[-15:]
+        raise BuildError(f"`{executable} spec` failed (exit {result.returncode}):\n" + "\n".join(tail))
+
+
+def _run(argv: list[str], what: str) -> str:
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        tail = (result.stderr or result.stdout).strip().splitlines()[-20:]
+        raise BuildError(f"could not {what} (exit {result.returncode}):\n" + "\n".join(tail))
+    return result.stdout
+
+
+def remove_virtualenv(folder: Path) -> None:
+    shutil.rmtree(folder / VENV_DIR, ignore_errors=True)

@@ -1,0 +1,98 @@
+"""Shared fixtures for this project's own tests."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytest_plugins = ["pytester"]
+
+TESTS_DIR = Path(__file__).parent
+FAKE_SOURCE = TESTS_DIR / "connectors" / "fake-source"
+
+
+@pytest.fixture
+def fake_source(tmp_path: Path) -> Callable[..., Path]:
+    """A private copy of the fake connector, its acceptance-test-config.yml edited by `change(config_dict)`."""
+
+    def make(mutation: str = "", change: Callable[[dict], None] | None = None) -> Path:
+        folder = tmp_path / "fake-source"
+        if folder.exists():
+            shutil.rmtree(folder)
+        shutil.copytree(FAKE_SOURCE, folder, ignore=shutil.ignore_patterns("__pycache__", ".venv"))
+        config_file = folder / "acceptance-test-config.yml"
+        config = yaml.safe_load(config_file.read_text())
+        if mutation:
+            config.setdefault("custom_environment_variables", {})["FAKE_SOURCE_MUTATION"] = mutation
+        if change:
+            change(config)
+        config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+        return folder
+
+    return make
+
+
+class AcceptanceOutcome:
+    """What one inline acceptance run reported: outcome and failure text per short test name."""
+
+    def __init__(self, outcomes: dict[str, str], texts: dict[str, str], ret: int) -> None:
+        self.outcomes = outcomes
+        self.texts = texts
+        self.ret = ret
+
+    def with_outcome(self, outcome: str) -> set[str]:
+        return {name for name, value in self.outcomes.items() if value == outcome}
+
+    @property
+    def failed(self) -> set[str]:
+        return self.with_outcome("failed")
+
+    @property
+    def passed(self) -> set[str]:
+        return self.with_outcome("passed")
+
+    @property
+    def skipped(self) -> set[str]:
+        return self.with_outcome("skipped")
+
+
+def short_name(nodeid: str) -> str:
+    """`test_spec.py::TestSpec::test_spec_rule[inputs0-enum_values_unique]` -> `test_spec_rule[enum_values_unique]`."""
+    name = nodeid.split("::")[-1]
+    return name.replace("[inputs0-", "[")
+
+
+@pytest.fixture(scope="session")
+def shared_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("acceptance-cache")
+
+
+@pytest.fixture
+def run_acceptance(pytester: pytest.Pytester, shared_cache_dir: Path) -> Callable[..., AcceptanceOutcome]:
+    """Run the acceptance plugin in-process against a connector folder and collect every test's outcome."""
+    from acceptance.plugin import SUITES_DIR
+
+    def run(folder: Path, *args: str) -> AcceptanceOutcome:
+        recorder = pytester.inline_run(
+            "-p", "acceptance.plugin", f"--acceptance-test-config={folder}", f"--rootdir={SUITES_DIR}",
+            f"--cache-dir={shared_cache_dir}", "-p", "no:cacheprovider", *args,
+        )
+        outcomes: dict[str, str] = {}
+        texts: dict[str, str] = {}
+        for report in recorder.getreports("pytest_runtest_logreport"):
+            name = short_name(report.nodeid)
+            if report.failed:
+                outcomes[name] = "failed"
+                texts[name] = texts.get(name, "") + str(report.longrepr)
+            elif report.skipped and report.when == "setup" or (report.skipped and report.when == "call"):
+                outcomes[name] = "skipped"
+                texts[name] = str(report.longrepr)
+            elif report.when == "call" and outcomes.get(name) != "failed":
+                outcomes[name] = "passed"
+        return AcceptanceOutcome(outcomes, texts, int(recorder.ret))
+
+    return run
