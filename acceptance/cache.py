@@ -42,6 +42,7 @@ class Cache:
         self.enabled = enabled
         self.hits = 0
         self.misses = 0
+        self._session: dict[Path, Any] = {}  # with the disk cache off, one session still runs each command once
 
     def entry_path(self, identity: str, kind: str, inputs: Any) -> Path:
         return self.root / identity[:32] / f"{kind}-{digest(inputs)[:32]}.json"
@@ -57,10 +58,16 @@ class Cache:
         decode: Callable[[Any], T],
     ) -> T:
         """Return the cached value, or compute it. `encode` returns None for values that must not be cached
-        (a failed run), so failures are always retried."""
-        if not self.enabled:
-            return compute()
+        (a failed run), so failures are always retried. Disabled (`--no-cache`), nothing is read from or written
+        to disk, but a value is still reused within this process."""
         path = self.entry_path(identity, kind, inputs)
+        if not self.enabled:
+            if path not in self._session:
+                value = compute()
+                if encode(value) is None:
+                    return value
+                self._session[path] = value
+            return self._session[path]
         path.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT_SECONDS):
             cached = self._load(path)

@@ -89,14 +89,15 @@ class AcceptanceContext:
             return {"connectionSpecification": connection_specification}
         return document
 
-    def load_connector_config(self, entry: Any, field_name: str = "config_path") -> Any:
+    def load_connector_config(self, entry: Any, timeout: float, field_name: str = "config_path") -> Any:
+        """The connector config an entry names; its secrets are masked from here on."""
         config = self.load_json(getattr(entry, field_name), f"{entry.location}.{field_name}")
-        self.learn_secrets(config)
+        self.learn_secrets(config, timeout)
         return config
 
-    def learn_secrets(self, config: Any) -> None:
+    def learn_secrets(self, config: Any, timeout: float) -> None:
         try:
-            spec = self.connection_specification_or_none()
+            spec = self.connection_specification_or_none(timeout)
         except Exception:  # a broken `spec` must not stop us masking the config's obviously secret keys
             spec = None
         self.masker.add(secret_values(spec or {}, config))
@@ -114,11 +115,11 @@ class AcceptanceContext:
     def check_run(self, config: Any, timeout: float) -> RunResult:
         return commands.check(self.runner(), config, timeout)
 
-    def connection_specification_or_none(self) -> Any:
+    def connection_specification_or_none(self, timeout: float) -> Any:
         """The connector's connectionSpecification when `spec` works (used for masking), else None."""
         if not self._spec_looked_up:
             self._spec_looked_up = True  # once per session, even when `spec` is broken
-            result = self.spec_run(timeout=120)
+            result = self.spec_run(timeout)
             specs = result.of_type("SPEC")
             if len(specs) == 1 and isinstance(specs[0].get("spec"), dict):
                 self._connection_specification = specs[0]["spec"].get("connectionSpecification")

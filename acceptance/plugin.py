@@ -98,18 +98,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if suite.mandatory_at_high and strictness(context.loaded) == "high":
             message = (f"{name}: the `{suite.name}` suite is not configured, but test_strictness_level high "
                        f"requires it: add `acceptance_tests.{suite.name}.tests` or a `bypass_reason`")
-            metafunc.parametrize("inputs", [Unconfigured(message)], ids=["not-configured"])
+            params = [pytest.param(Unconfigured(message), id="not-configured")]
         else:
-            metafunc.parametrize("inputs", [pytest.param(None, marks=pytest.mark.skip(
-                reason=f"Skipping {name}: `{suite.name}` not found in the config."))], ids=["not-configured"])
+            params = [_skipped(f"Skipping {name}: `{suite.name}` not found in the config.", "not-configured")]
     elif generic.bypass_reason:
-        metafunc.parametrize("inputs", [pytest.param(None, marks=pytest.mark.skip(
-            reason=f"Bypassed: {generic.bypass_reason}"))], ids=["bypassed"])
+        params = [_skipped(f"Bypassed: {generic.bypass_reason}", "bypassed")]
     elif not generic.tests:
-        metafunc.parametrize("inputs", [pytest.param(None, marks=pytest.mark.skip(
-            reason=f"Skipping {name}: `{suite.name}.tests` is empty."))], ids=["no-tests"])
+        params = [_skipped(f"Skipping {name}: `{suite.name}.tests` is empty.", "no-tests")]
     else:
-        metafunc.parametrize("inputs", generic.tests, ids=[f"inputs{i}" for i in range(len(generic.tests))])
+        params = [pytest.param(entry, id=f"inputs{i}") for i, entry in enumerate(generic.tests)]
+    # indirect: the `inputs` fixture turns an Unconfigured marker into a failure with its message.
+    metafunc.parametrize("inputs", params, indirect=True)
+
+
+def _skipped(reason: str, id: str) -> object:
+    return pytest.param(None, id=id, marks=pytest.mark.skip(reason=reason))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

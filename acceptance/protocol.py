@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
+from airbyte_protocol.models import AirbyteCatalog, ConnectorSpecification
 from pydantic import ValidationError
 
 # Marks a line that was not an Airbyte message (plain text, a Python traceback, malformed JSON): it is kept
@@ -62,15 +63,11 @@ def trace_errors(messages: Iterable[Message]) -> list[dict[str, Any]]:
 
 def connector_specification_problems(spec: Any) -> list[str]:
     """Why a SPEC payload is not a valid ConnectorSpecification, per the official protocol models ([] if valid)."""
-    from airbyte_protocol.models import ConnectorSpecification
-
     return _model_problems(ConnectorSpecification, spec)
 
 
 def catalog_problems(catalog: Any) -> list[str]:
     """Why a CATALOG payload is not a valid AirbyteCatalog, per the official protocol models ([] if valid)."""
-    from airbyte_protocol.models import AirbyteCatalog
-
     return _model_problems(AirbyteCatalog, catalog)
 
 

@@ -25,7 +25,8 @@ class AcceptanceArgs:
 def parse_args(posargs: list[str], *, prog: str) -> AcceptanceArgs:
     """`<connector>... [--connector-command CMD] [--no-cache] [--cache-dir DIR] [--connectors-root DIR]`;
     anything else is passed on to pytest."""
-    parser = argparse.ArgumentParser(prog=prog, add_help=True)
+    # allow_abbrev=False: pytest options such as `--co` must reach pytest, not match --connector-command.
+    parser = argparse.ArgumentParser(prog=prog, add_help=True, allow_abbrev=False)
     parser.add_argument("connectors", nargs="*", metavar="CONNECTOR", help="name under the connectors root, or path")
     parser.add_argument("--connector-command", default=None)
     parser.add_argument("--no-cache", action="store_true")

@@ -43,14 +43,19 @@ class Requirement:
 
 def requirement_for(folder: Path) -> Requirement:
     pyproject = folder / "pyproject.toml"
+    has_setup_py = (folder / "setup.py").is_file()
     if pyproject.is_file():
-        data = tomllib.loads(pyproject.read_text())
+        try:
+            data = tomllib.loads(pyproject.read_text())
+        except tomllib.TOMLDecodeError as error:
+            raise BuildError(f"{pyproject}: not valid TOML ({error})") from None
         name = data.get("project", {}).get("name") or data.get("tool", {}).get("poetry", {}).get("name")
-        if not name:
+        if name:
+            return Requirement(str(folder), name, local=True)
+        if not has_setup_py:  # a pyproject.toml naming only the build backend leaves the name to setup.py
             raise BuildError(f"{pyproject}: no [project] name or [tool.poetry] name to install")
-        return Requirement(str(folder), name, local=True)
     metadata = load_metadata(folder)
-    if (folder / "setup.py").is_file():
+    if has_setup_py:
         return Requirement(str(folder), (metadata and metadata.data.pypi_package) or folder.name, local=True)
     if metadata and metadata.data.pypi_package:
         version = metadata.data.dockerImageTag

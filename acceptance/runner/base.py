@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,7 +37,8 @@ class RunResult:
     def describe_failure(self) -> str:
         """A short account of how the run went wrong: exit code or timeout, TRACE errors, the last stderr lines."""
         if self.timed_out:
-            lines = [f"`{self.command}` did not finish within its timeout of {self.timeout:g}s and was killed"]
+            limit = math.ceil(self.timeout or 0)
+            lines = [f"`{self.command}` did not finish within its timeout of {limit}s and was killed"]
         else:
             lines = [f"`{self.command}` exited with code {self.exit_code} after {self.duration:.1f}s"]
         for error in trace_errors(self.of_type("TRACE"))[:3]:

@@ -47,7 +47,11 @@ class LocalRunner:
         self.masker = masker or Masker()
 
     def describe(self) -> str:
-        return f"local process `{display_command(self.command)}`" + (f" in {self.cwd}" if self.cwd else "")
+        return f"local process `{self._display(self.command)}`" + (f" in {self.cwd}" if self.cwd else "")
+
+    def _display(self, argv: Sequence[str]) -> str:
+        # Mask each argument before shell-quoting: quoting can split a secret (`it's` -> `'it'"'"'s'`).
+        return self.masker.mask(display_command([self.masker.mask(arg) for arg in argv]))
 
     def run(
         self,
@@ -68,7 +72,7 @@ class LocalRunner:
                     path.chmod(0o600)
                 paths[name] = str(path)
             argv = self.command + [arg.format(**paths) for arg in args]
-            shown = self.masker.mask(display_command(self.command + [a.format(**INPUT_FILES) for a in args]))
+            shown = self._display(self.command + [a.format(**INPUT_FILES) for a in args])
             return self._execute(argv, shown, timeout)
 
     def _execute(self, argv: list[str], shown: str, timeout: float | None) -> RunResult:
@@ -86,7 +90,9 @@ class LocalRunner:
             return RunResult(shown, 127, 0.0, spool, [self.masker.mask(str(error))], backend=self.backend)
         timed_out = threading.Event()
         watchdog = _Watchdog(process, timeout, timed_out)
-        stderr_reader = threading.Thread(target=_drain_stderr, args=(process.stderr, stderr_tail), daemon=True)
+        stderr_reader = threading.Thread(
+            target=_drain_stderr, args=(process.stderr, stderr_tail, self.masker), daemon=True
+        )
         stderr_reader.start()
         watchdog.start()
         try:
@@ -105,7 +111,7 @@ class LocalRunner:
             exit_code=None if timed_out.is_set() else process.returncode,
             duration=time.monotonic() - started,
             messages=spool,
-            stderr_tail=[self.masker.mask(line) for line in stderr_tail],
+            stderr_tail=list(stderr_tail),  # masked line by line as read, before truncation
             timed_out=timed_out.is_set(),
             timeout=timeout,
             backend=self.backend,
@@ -136,9 +142,10 @@ def _skip_rest_of_line(stdout: IO[bytes]) -> int:
             return skipped
 
 
-def _drain_stderr(stderr: IO[bytes], tail: deque[str]) -> None:
+def _drain_stderr(stderr: IO[bytes], tail: deque[str], masker: Masker) -> None:
     for raw in iter(lambda: stderr.readline(MAX_LINE_BYTES), b""):
-        text = raw.decode("utf-8", "replace").rstrip("\n")
+        # Mask before truncating: a cut through the middle of a secret would otherwise leave its prefix visible.
+        text = masker.mask(raw.decode("utf-8", "replace").rstrip("\n"))
         tail.append(text if len(text) <= MAX_STDERR_LINE_CHARS else text[:MAX_STDERR_LINE_CHARS] + "…")
 
 

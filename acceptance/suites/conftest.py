@@ -31,8 +31,8 @@ def connector_spec(spec_run: RunResult, acceptance: AcceptanceContext) -> dict[s
 
 
 @pytest.fixture
-def connector_config(acceptance: AcceptanceContext, inputs: Any) -> Any:
-    return acceptance.load_connector_config(inputs)
+def connector_config(acceptance: AcceptanceContext, inputs: Any, deadline: Deadline) -> Any:
+    return acceptance.load_connector_config(inputs, deadline.remaining())
 
 
 @pytest.fixture

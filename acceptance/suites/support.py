@@ -22,7 +22,7 @@ def assert_no_findings(findings: Iterable[Finding], masker: Masker, summary: str
         warnings.warn(AcceptanceWarning(masker.mask(warning.render())), stacklevel=2)
     failing = errors(found)
     if failing:
-        pytest.fail(masker.mask(f"{summary}:\n{render_findings(failing)}"), pytrace=False)
+        pytest.fail(masker.mask(f"{summary.rstrip('.:')}:\n{render_findings(failing)}"), pytrace=False)
 
 
 def fail_run(result: RunResult, what: str, masker: Masker) -> None:

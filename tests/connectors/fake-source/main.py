@@ -252,7 +252,7 @@ def main(argv: list[str]) -> int:
             handle.write(f"{os.getpid()}\n")
     log("fake-source starting")  # real CDKs log before the first protocol message too
     print("plain text on stdout is not a protocol message", flush=True)
-    if "hang" in active:
+    if "hang" in active and args.command != "spec":  # answers spec, then hangs like a connector in backoff
         time.sleep(3600)
 
     if args.command == "spec":
