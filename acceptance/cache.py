@@ -15,8 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import orjson
 from filelock import FileLock
+
+from acceptance.protocol import dumps, loads
 
 T = TypeVar("T")
 
@@ -33,7 +34,7 @@ def default_cache_dir() -> Path:
 
 def digest(value: Any) -> str:
     """A stable hash of a JSON-like value (key order does not matter)."""
-    return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return hashlib.sha256(dumps(value, sort_keys=True)).hexdigest()
 
 
 class Cache:
@@ -72,8 +73,13 @@ class Cache:
         with FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT_SECONDS):
             cached = self._load(path)
             if cached is not None:
-                self.hits += 1
-                return decode(cached)
+                try:
+                    value = decode(cached)
+                except (KeyError, TypeError, ValueError):  # an entry from an older layout: recompute it
+                    value = None
+                if value is not None:
+                    self.hits += 1
+                    return value
             self.misses += 1
             value = compute()
             encoded = encode(value)
@@ -84,10 +90,10 @@ class Cache:
     @staticmethod
     def _load(path: Path) -> Any | None:
         try:
-            return orjson.loads(path.read_bytes())
+            return loads(path.read_bytes())
         except FileNotFoundError:
             return None
-        except orjson.JSONDecodeError:  # a torn or foreign file: recompute rather than fail
+        except ValueError:  # a torn or foreign file: recompute rather than fail
             return None
 
     @staticmethod
@@ -95,7 +101,7 @@ class Cache:
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(orjson.dumps(value))
+                handle.write(dumps(value))
             os.chmod(temp, 0o600)
             os.replace(temp, path)
         except BaseException:

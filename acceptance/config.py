@@ -19,7 +19,7 @@ import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Generic, Literal, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar, Union, get_args, get_origin
 
 import yaml
 from pydantic import (
@@ -33,7 +33,6 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
-from typing_extensions import Self
 
 from acceptance.errors import ConfigError
 
@@ -163,25 +162,29 @@ class OAuthTestConfig(ConfigModel):
         return self
 
 
-class EmptyStreamConfig(ConfigModel):
+class NamedEntry(ConfigModel):
+    """A named item with an optional bypass_reason. A bare string is accepted as the name: real upstream files
+    still write `ignored_fields: {users: [created_at]}` in the current format (source-faker's does)."""
+
+    name: Text
+    bypass_reason: Text | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_shorthand(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+
+class EmptyStreamConfig(NamedEntry):
     """A stream allowed to produce no records (also used for `future_state.missing_streams`)."""
 
-    name: Text
-    bypass_reason: Text | None = None
 
-
-class IgnoredFieldConfig(ConfigModel):
+class IgnoredFieldConfig(NamedEntry):
     """A field path (`/`-separated, dpath globs allowed) ignored when comparing records."""
 
-    name: Text
-    bypass_reason: Text | None = None
 
-
-class NoPrimaryKeyConfig(ConfigModel):
+class NoPrimaryKeyConfig(NamedEntry):
     """A stream that legitimately has no primary key (connector_attributes)."""
-
-    name: Text
-    bypass_reason: Text | None = None
 
 
 class AllowedHostsConfig(ConfigModel):

@@ -7,12 +7,12 @@ import os
 import shlex
 import shutil
 import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
-import tomllib
 
 from acceptance.errors import UserError
 from acceptance.metadata import load_metadata
@@ -20,11 +20,13 @@ from acceptance.metadata import load_metadata
 VENV_DIR = ".venv"
 BUILD_RECORD = "connector-acceptance-build.json"  # written by `nox -s build` inside the venv
 # Not part of what the connector does: changing them must not invalidate cached specs and catalogs.
-IGNORED_NAMES = {
-    VENV_DIR, ".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "build", "dist", ".nox",
-    "secrets", "integration_tests", "unit_tests", "acceptance-test-config.yml", "acceptance-test-config.yaml",
-    "acceptance_tests_logs",
+# Top-level folders and files of a connector folder:
+IGNORED_AT_TOP = {
+    VENV_DIR, "build", "dist", "secrets", "integration_tests", "unit_tests", "acceptance-test-config.yml",
+    "acceptance-test-config.yaml", "acceptance_tests_logs",
 }
+# Tool caches, at any depth:
+IGNORED_ANYWHERE = {".git", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".nox"}
 
 
 @dataclass(frozen=True)
@@ -131,9 +133,13 @@ def _hash_tree(h: Any, folder: Path) -> None:
     if not folder.is_dir():
         return
     for root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d not in IGNORED_NAMES and not d.endswith(".egg-info"))
+        top = Path(root) == folder
+        dirs[:] = sorted(
+            d for d in dirs
+            if d not in IGNORED_ANYWHERE and not d.endswith(".egg-info") and not (top and d in IGNORED_AT_TOP)
+        )
         for name in sorted(files):
-            if name in IGNORED_NAMES or name.endswith((".pyc", ".pyo")):
+            if (top and name in IGNORED_AT_TOP) or name.endswith((".pyc", ".pyo")):
                 continue
             path = Path(root) / name
             h.update(str(path.relative_to(folder)).encode() + b"\0")

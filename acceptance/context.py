@@ -10,14 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
 import yaml
 
 from acceptance.cache import Cache
 from acceptance.config import LoadedConfig
 from acceptance.connector import ConnectorCommand, connector_identity
 from acceptance.errors import InputFileError
-from acceptance.protocol import Message
+from acceptance.protocol import Message, loads
 from acceptance.runner import LocalRunner, RunResult
 from acceptance.runner import base as commands
 from acceptance.runner.spool import MessageSpool
@@ -61,14 +60,14 @@ class AcceptanceContext:
         """A JSON input file named by the config at `key` (e.g. acceptance_tests.connection.tests[0].config_path)."""
         path = self.loaded.resolve(relative_path)
         try:
-            return orjson.loads(path.read_bytes())
+            return loads(path.read_bytes())
         except FileNotFoundError:
             raise InputFileError(path, "file not found", key) from None
         except IsADirectoryError:
             raise InputFileError(path, "is a folder, expected a JSON file", key) from None
         except PermissionError:
             raise InputFileError(path, "permission denied", key) from None
-        except orjson.JSONDecodeError as error:
+        except ValueError as error:
             raise InputFileError(path, f"not valid JSON ({error})", key) from None
 
     def load_spec_file(self, relative_path: str, key: str) -> Any:

@@ -101,7 +101,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             params = [pytest.param(Unconfigured(message), id="not-configured")]
         else:
             params = [_skipped(f"Skipping {name}: `{suite.name}` not found in the config.", "not-configured")]
-    elif generic.bypass_reason:
+    elif generic.is_bypassed:
         params = [_skipped(f"Bypassed: {generic.bypass_reason}", "bypassed")]
     elif not generic.tests:
         params = [_skipped(f"Skipping {name}: `{suite.name}.tests` is empty.", "no-tests")]

@@ -6,6 +6,8 @@ ecosystem's models (`airbyte_protocol.models`) validate the documents that matte
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -23,6 +25,10 @@ MESSAGE_TYPES = frozenset(
 
 Message = dict[str, Any]
 
+# orjson silently turns integers beyond 64 bits into floats; a line with a run of 19+ digits (which may be such
+# an integer) is parsed by the standard library instead, which keeps it exact.
+_LONG_DIGIT_RUN = re.compile(rb"[0-9]{19}")
+
 
 def as_log_line(text: str, level: str = "INFO") -> Message:
     return {"type": "LOG", "log": {"level": level, "message": text}, NON_PROTOCOL: True}
@@ -34,13 +40,32 @@ def parse_line(line: bytes | str) -> Message | None:
     if not stripped:
         return None
     try:
-        parsed = orjson.loads(stripped)
-    except orjson.JSONDecodeError:
+        parsed = loads(stripped.encode() if isinstance(stripped, str) else stripped)
+    except ValueError:
         parsed = None
     if isinstance(parsed, dict) and parsed.get("type") in MESSAGE_TYPES:
         return parsed
     text = stripped.decode("utf-8", "replace") if isinstance(stripped, bytes) else stripped
     return as_log_line(text)
+
+
+def loads(raw: bytes) -> Any:
+    """Parse JSON fast (orjson), exactly: big integers stay integers, and NaN/Infinity (which Python's json
+    module writes) are accepted. Raises ValueError on invalid JSON."""
+    if _LONG_DIGIT_RUN.search(raw):
+        return json.loads(raw)
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
+
+
+def dumps(value: Any, *, sort_keys: bool = False) -> bytes:
+    """JSON bytes for a message or document; exact for integers beyond 64 bits (which orjson refuses)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else None)
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), sort_keys=sort_keys).encode()
 
 
 def of_type(messages: Iterable[Message], message_type: str) -> Iterator[Message]:

@@ -39,8 +39,8 @@ def _collect_secret_paths(node: Any, path: tuple[str, ...], found: set[tuple[str
         for branch in node.get(keyword) or [] if isinstance(node.get(keyword), list) else []:
             _collect_secret_paths(branch, path, found)
     items = node.get("items")
-    if isinstance(items, dict):
-        _collect_secret_paths(items, (*path, WILDCARD), found)
+    for item_schema in items if isinstance(items, list) else [items]:  # list: tuple-style arrays
+        _collect_secret_paths(item_schema, (*path, WILDCARD), found)
 
 
 def values_at(document: Any, path: tuple[str, ...]) -> Iterator[Any]:

@@ -12,11 +12,10 @@ import json
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import tomllib
 
 from acceptance.connector import VENV_DIR, BuildRecord, connector_identity, venv_bin
 from acceptance.connector import ConnectorCommand as _Command

@@ -66,7 +66,8 @@ elif mode == "secret_stderr":
     sys.stderr.write("a" * 1995 + os.environ["THE_SECRET"] + "\n")
     sys.exit(1)
 elif mode == "grandchild":
-    child = subprocess.Popen(["sleep", "300"])
+    # not holding our pipes: only the group kill can end it, the runner's EOF would not wait for it
+    child = subprocess.Popen(["sleep", "300"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with open(os.environ["PID_FILE"], "w") as handle:
         handle.write(f"{os.getpid()} {child.pid}")
     record({"started": True})
@@ -402,6 +403,23 @@ def test_background_child_holding_stdout_does_not_hang_the_runner(script: Path, 
     child = int(pid_file.read_text())
     try:
         assert elapsed < 1.0 + local.KILL_GRACE_SECONDS + 2
+        assert records(result) == [{"parent": "done"}]
+        assert wait_gone(child)
+    finally:
+        kill_if_alive(child)
+
+
+def test_exited_connector_with_a_child_holding_stdout_ends_after_the_grace_period(
+    script: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local, "EXIT_GRACE_SECONDS", 0.5)
+    pid_file = tmp_path / "pids"
+    started = time.monotonic()
+    result = runner_for(script, "background", environment={"PID_FILE": str(pid_file)}).run([], timeout=60)
+    child = int(pid_file.read_text())
+    try:
+        assert time.monotonic() - started < 10, "the runner waited for the child instead of the connector"
+        assert result.exit_code == 0 and not result.timed_out  # the connector itself finished fine
         assert records(result) == [{"parent": "done"}]
         assert wait_gone(child)
     finally:

@@ -13,9 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-import orjson
-
-from acceptance.protocol import as_log_line, parse_line
+from acceptance.protocol import as_log_line, dumps, parse_line
 from acceptance.runner.base import STDERR_TAIL_LINES, RunResult, display_command
 from acceptance.runner.spool import MessageSpool
 from acceptance.secrets import Masker
@@ -25,6 +23,7 @@ from acceptance.secrets import Masker
 MAX_LINE_BYTES = 64 * 1024 * 1024
 MAX_STDERR_LINE_CHARS = 2000
 KILL_GRACE_SECONDS = 3.0
+EXIT_GRACE_SECONDS = 5.0
 INPUT_FILES = {"config": "config.json", "catalog": "catalog.json", "state": "state.json"}
 
 
@@ -68,7 +67,7 @@ class LocalRunner:
             for name, value in inputs.items():
                 path = Path(workdir) / INPUT_FILES[name]
                 if f"{{{name}}}" in args:
-                    path.write_bytes(orjson.dumps(value))
+                    path.write_bytes(dumps(value))
                     path.chmod(0o600)
                 paths[name] = str(path)
             argv = self.command + [arg.format(**paths) for arg in args]
@@ -89,17 +88,22 @@ class LocalRunner:
             spool.append(as_log_line(f"could not start {shown}: {error.strerror or error}", "FATAL"))
             return RunResult(shown, 127, 0.0, spool, [self.masker.mask(str(error))], backend=self.backend)
         timed_out = threading.Event()
+        stdout_done = threading.Event()
         watchdog = _Watchdog(process, timeout, timed_out)
         stderr_reader = threading.Thread(
             target=_drain_stderr, args=(process.stderr, stderr_tail, self.masker), daemon=True
         )
+        reaper = threading.Thread(target=_reap_leftovers, args=(process, stdout_done), daemon=True)
         stderr_reader.start()
+        reaper.start()
         watchdog.start()
         try:
             assert process.stdout is not None
             _stream_stdout(process.stdout, spool)
+            stdout_done.set()
             process.wait()
         finally:
+            stdout_done.set()
             watchdog.cancel()
             _kill_group(process)  # children the connector left behind die with it
             stderr_reader.join(timeout=5)
@@ -130,7 +134,7 @@ def _stream_stdout(stdout: IO[bytes], spool: MessageSpool) -> None:
             continue
         message = parse_line(line)
         if message is not None:
-            spool.append(message)
+            spool.append(message, line)
 
 
 def _skip_rest_of_line(stdout: IO[bytes]) -> int:
@@ -175,6 +179,14 @@ class _Watchdog:
         except subprocess.TimeoutExpired:
             pass
         _signal_group(self.process, signal.SIGKILL)
+
+
+def _reap_leftovers(process: subprocess.Popen[bytes], stdout_done: threading.Event) -> None:
+    """Once the connector has exited, its output is complete: a child it left holding stdout open gets a short
+    grace period to finish writing, then the group is killed so the read ends instead of waiting forever."""
+    process.wait()
+    if not stdout_done.wait(EXIT_GRACE_SECONDS):
+        _signal_group(process, signal.SIGKILL)
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:

@@ -6,9 +6,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-import orjson
-
-from acceptance.protocol import Message, parse_line
+from acceptance.protocol import Message, dumps, parse_line
 
 # Small outputs (spec, check, discover) stay in memory; a read of millions of records spills to a temp file.
 IN_MEMORY_BYTES = 8 * 1024 * 1024
@@ -28,10 +26,11 @@ class MessageSpool:
             spool.append(message)
         return spool
 
-    def append(self, message: Message) -> None:
+    def append(self, message: Message, raw: bytes | None = None) -> None:
+        """Add a message; `raw` is the line it was parsed from, stored as is (re-parsing gives the same message)."""
         self.counts[str(message.get("type"))] += 1
         self._file.seek(0, 2)
-        self._file.write(orjson.dumps(message) + b"\n")
+        self._file.write((raw.rstrip(b"\r\n") if raw is not None else dumps(message)) + b"\n")
 
     def __iter__(self) -> Iterator[Message]:
         self._file.seek(0)

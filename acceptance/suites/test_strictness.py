@@ -22,5 +22,5 @@ def test_suite_is_configured(suite_name: str, acceptance: AcceptanceContext) -> 
     if generic is None:
         pytest.fail(f"`acceptance_tests.{suite_name}` is not configured, but test_strictness_level high "
                     "requires it: add its `tests`, or a `bypass_reason` saying why it cannot run", pytrace=False)
-    if generic.bypass_reason:
+    if generic.is_bypassed:
         pytest.skip(f"Bypassed: {generic.bypass_reason}")
