@@ -23,6 +23,7 @@ from typing import Annotated, Any, Generic, Literal, Self, TypeVar, Union, get_a
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -111,14 +112,16 @@ def _check_version(value: str, *, allow_latest: bool) -> str:
     return value
 
 
-def _check_regex(value: str | None) -> str | None:
+def _check_regex(value: str) -> str:
     """Cursor formats are regular expressions; a broken one should fail at load time, not mid-test."""
-    if value is not None:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise _rule(f"not a valid regular expression ({exc}): {value!r}") from None
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise _rule(f"not a valid regular expression ({exc}): {value!r}") from None
     return value
+
+
+Regex = Annotated[Text, AfterValidator(_check_regex)]
 
 
 class ConfigModel(BaseModel):
@@ -270,26 +273,16 @@ class FutureStateCursorFormatStreamConfig(ConfigModel):
     """Expected cursor format (a regex) for one stream."""
 
     name: Text
-    format: Text | None = None
-
-    @field_validator("format")
-    @classmethod
-    def _format_is_regex(cls, value: str | None) -> str | None:
-        return _check_regex(value)
+    format: Regex | None = None
 
 
 class FutureStateCursorFormatConfig(ConfigModel):
     """`future_state.cursor_format`: a default regex and per-stream overrides."""
 
-    format: Text | None = None
+    format: Regex | None = None
     streams: Annotated[list[FutureStateCursorFormatStreamConfig], _default_when_null(list)] = Field(
         default_factory=list
     )
-
-    @field_validator("format")
-    @classmethod
-    def _format_is_regex(cls, value: str | None) -> str | None:
-        return _check_regex(value)
 
 
 class FutureStateConfig(ConfigModel):
@@ -341,6 +334,9 @@ class ConnectionTestConfig(SuiteEntry):
     status: ConnectionStatus = "succeed"
     timeout_seconds: NonNegativeInt | None = None
     deployment_mode: DeploymentMode | None = None
+    # Deprecated: the first SAT model (2021) had no `status`; each entry named an invalid config next to the valid one.
+    # `status: failed` on an entry of its own replaced it. Accepted, reported in notices, otherwise ignored.
+    invalid_config_path: Text | None = None
 
 
 class DiscoveryTestConfig(SuiteEntry):
@@ -353,6 +349,9 @@ class DiscoveryTestConfig(SuiteEntry):
         BackwardCompatibilityTestsConfig, _default_when_null(BackwardCompatibilityTestsConfig)
     ] = Field(default_factory=BackwardCompatibilityTestsConfig)
     validate_primary_keys_data_type: bool = True
+    # Deprecated: in early SAT models and still listed by the published reference, but discovery never reads a
+    # configured catalog. Accepted, reported in notices, otherwise ignored.
+    configured_catalog_path: Text | None = None
 
 
 class BasicReadTestConfig(SuiteEntry):
@@ -377,6 +376,9 @@ class BasicReadTestConfig(SuiteEntry):
     client_container_config: ClientContainerConfig | None = None
     # Documented by the published reference (upstream code dropped it in Feb 2024): honoured, no notice.
     ignored_fields: dict[Text, list[IgnoredFieldConfig]] | None = None
+    # Deprecated: SAT before 0.1.13 (2021) checked "every stream has records" only when this was true; empty_streams
+    # replaced it and that check is now always on. Accepted, reported in notices, otherwise ignored.
+    validate_output_from_all_streams: bool = False
 
 
 class FullRefreshConfig(SuiteEntry):
@@ -404,6 +406,23 @@ class IncrementalConfig(SuiteEntry):
     # both places, reported in notices, otherwise ignored.
     cursor_paths: dict[Text, list[Text]] | None = None
     threshold_days: NonNegativeInt = 0
+    # Deprecated: the earliest SAT name of future_state_path (the abnormal-state file). Honoured, with a notice.
+    state_path: Text | None = None
+
+    @model_validator(mode="after")
+    def _honour_state_path(self) -> Self:
+        if self.state_path is None:
+            return self
+        if self.future_state is None:
+            self.future_state = FutureStateConfig(future_state_path=self.state_path)
+        elif self.future_state.future_state_path is None:
+            self.future_state.future_state_path = self.state_path
+        elif self.future_state.future_state_path != self.state_path:
+            raise _rule(
+                "state_path (the old name of future_state_path) and future_state_path disagree; "
+                "keep only future_state_path"
+            )
+        return self
 
 
 class ConnectorAttributesConfig(SuiteEntry):
@@ -562,7 +581,23 @@ _DEPRECATED_FIELDS: dict[type[BaseModel], dict[str, str]] = {
         "cache_discovered_catalog": "is the old spelling of cached_discovered_catalog; it is honoured, "
         "but please rename it",
     },
-    IncrementalConfig: {"cursor_paths": _IGNORED_NOTICE, "threshold_days": _IGNORED_NOTICE},
+    ConnectionTestConfig: {
+        "invalid_config_path": "is deprecated and ignored (the first SAT format); to check that an invalid config "
+        "fails, add a connection entry with that config_path and status: failed",
+    },
+    DiscoveryTestConfig: {
+        "configured_catalog_path": "has no effect: discovery does not use a configured catalog (an early SAT key "
+        "the published reference still lists)",
+    },
+    BasicReadTestConfig: {
+        "validate_output_from_all_streams": "is deprecated and ignored (SAT 0.1.13 replaced it with empty_streams: "
+        "every stream not listed in empty_streams must produce records)",
+    },
+    IncrementalConfig: {
+        "cursor_paths": _IGNORED_NOTICE,
+        "threshold_days": _IGNORED_NOTICE,
+        "state_path": "is the old name of future_state.future_state_path; it is honoured, but please rename it",
+    },
     FutureStateConfig: {"cursor_paths": _IGNORED_NOTICE, "threshold_days": _IGNORED_NOTICE},
 }
 

@@ -53,6 +53,35 @@ def iter_keys(document: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, st
             yield from iter_keys(item, (*path, i))
 
 
+# Keys of these mappings are names (properties, definitions…), not keywords; draft-7 `dependencies` too.
+NAME_MAPS = SCHEMA_MAPS | {"dependencies"}
+# Values of these keywords are data, not schemas: a `$ref` or `not` inside a default value is not a keyword.
+DATA_KEYWORDS = {"enum", "const", "default", "examples"}
+
+
+def iter_keywords(node: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, str, Any]]:
+    """(path of the containing schema, key, value) for every key used as a keyword anywhere in a schema.
+
+    Like iter_keys, but names inside `properties`-like maps are not keywords (a field may be called `allOf`),
+    and data values (enum, const, default, examples) are not searched. Unknown keys are still walked.
+    """
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from iter_keywords(item, (*path, index))
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        yield path, key, value
+        if key in DATA_KEYWORDS:
+            continue
+        if key in NAME_MAPS and isinstance(value, dict):
+            for name, sub in value.items():
+                yield from iter_keywords(sub, (*path, key, name))
+        else:
+            yield from iter_keywords(value, (*path, key))
+
+
 def types_of(node: dict[str, Any]) -> set[str]:
     """The declared `type` of a schema node as a set (a plain string is one type, not its characters)."""
     declared = node.get("type")

@@ -529,6 +529,159 @@ def test_both_catalog_cache_spellings_must_agree(tmp_path: Path) -> None:
     assert "disagree" in message
 
 
+def test_sat_validate_output_from_all_streams_loads_with_notice(tmp_path: Path) -> None:
+    # SAT before 0.1.13 (real legacy files from 2021 still carry it, usually written `yes`).
+    write_config(
+        tmp_path,
+        """
+        connector_image: airbyte/source-lighthouse:dev
+        tests:
+          basic_read:
+            - config_path: secrets/lighthouse.json
+              configured_catalog_path: integration_tests/lamps_catalog.json
+              validate_output_from_all_streams: yes
+        """,
+    )
+    loaded = load_config(tmp_path)
+    entry = loaded.entries("basic_read")[0]
+    assert entry.validate_output_from_all_streams is True
+    assert entry.empty_streams == []
+    assert loaded.notices == [
+        LEGACY_NOTICE,
+        "tests.basic_read[0].validate_output_from_all_streams is deprecated and ignored (SAT 0.1.13 replaced it "
+        "with empty_streams: every stream not listed in empty_streams must produce records)",
+    ]
+
+
+def test_sat_validate_output_from_all_streams_is_still_type_checked(tmp_path: Path) -> None:
+    error = config_error(
+        tmp_path,
+        "acceptance_tests:\n  basic_read:\n    tests:\n      - validate_output_from_all_streams: always\n",
+    )
+    assert only_problem(error) == (
+        "acceptance_tests.basic_read.tests[0].validate_output_from_all_streams",
+        "expected a boolean (true or false), got a string ('always')",
+    )
+
+
+def test_sat_state_path_is_honoured_as_future_state_path(tmp_path: Path) -> None:
+    # The earliest SAT name of the abnormal-state file.
+    write_config(
+        tmp_path,
+        """
+        connector_image: airbyte/source-tides:dev
+        tests:
+          incremental:
+            - config_path: secrets/harbour.json
+              configured_catalog_path: integration_tests/tide_catalog.json
+              state_path: integration_tests/far_future_tides.json
+              cursor_paths:
+                tide_tables: ["measured_at"]
+        """,
+    )
+    loaded = load_config(tmp_path)
+    entry = loaded.entries("incremental")[0]
+    assert entry.future_state is not None
+    assert entry.future_state.future_state_path == "integration_tests/far_future_tides.json"
+    assert loaded.notices == [
+        LEGACY_NOTICE,
+        "tests.incremental[0].cursor_paths is deprecated and ignored (upstream CAT dropped it)",
+        "tests.incremental[0].state_path is the old name of future_state.future_state_path; it is honoured, "
+        "but please rename it",
+    ]
+
+
+def test_sat_state_path_fills_an_empty_future_state_and_must_agree_with_it(tmp_path: Path) -> None:
+    fills = tmp_path / "fills"
+    fills.mkdir()
+    write_config(
+        fills,
+        """
+        acceptance_tests:
+          incremental:
+            tests:
+              - state_path: integration_tests/late_state.json
+                future_state:
+                  missing_streams:
+                    - name: moon_phases
+                      bypass_reason: "Full refresh only"
+        """,
+    )
+    future_state = load_config(fills).entries("incremental")[0].future_state
+    assert future_state.future_state_path == "integration_tests/late_state.json"
+    assert [stream.name for stream in future_state.missing_streams] == ["moon_phases"]
+
+    conflict = tmp_path / "conflict"
+    conflict.mkdir()
+    error = config_error(
+        conflict,
+        """
+        tests:
+          incremental:
+            - state_path: integration_tests/one.json
+              future_state_path: integration_tests/other.json
+        """,
+    )
+    key, message = only_problem(error)
+    assert key == "tests.incremental[0]"
+    assert "disagree" in message
+
+
+def test_discovery_configured_catalog_path_loads_with_notice(tmp_path: Path) -> None:
+    # Listed for discovery by the published reference (and in early SAT models); discovery never used it.
+    write_config(
+        tmp_path,
+        """
+        acceptance_tests:
+          discovery:
+            tests:
+              - config_path: secrets/observatory.json
+                configured_catalog_path: integration_tests/star_catalog.json
+        """,
+    )
+    loaded = load_config(tmp_path)
+    assert loaded.entries("discovery")[0].configured_catalog_path == "integration_tests/star_catalog.json"
+    assert loaded.notices == [
+        "acceptance_tests.discovery.tests[0].configured_catalog_path has no effect: discovery does not use a "
+        "configured catalog (an early SAT key the published reference still lists)"
+    ]
+
+
+def test_first_sat_invalid_config_path_loads_with_notice(tmp_path: Path) -> None:
+    # The first SAT connection entry named an invalid config beside the valid one (before `status` existed).
+    write_config(
+        tmp_path,
+        """
+        connector_image: airbyte/source-orchard:dev
+        tests:
+          connection:
+            - config_path: secrets/orchard.json
+              invalid_config_path: integration_tests/rotten_orchard.json
+        """,
+    )
+    loaded = load_config(tmp_path)
+    entry = loaded.entries("connection")[0]
+    assert (entry.status, entry.invalid_config_path) == ("succeed", "integration_tests/rotten_orchard.json")
+    assert loaded.notices[1] == (
+        "tests.connection[0].invalid_config_path is deprecated and ignored (the first SAT format); to check that an "
+        "invalid config fails, add a connection entry with that config_path and status: failed"
+    )
+
+
+def test_suite_tests_must_be_a_list(tmp_path: Path) -> None:
+    # Upstream rejected this too (`tests` is a list); a bypass_reason indented under `tests:` is a real-world slip.
+    error = config_error(
+        tmp_path,
+        """
+        acceptance_tests:
+          spec:
+            tests:
+              bypass_reason: "Spec is checked elsewhere"
+        """,
+    )
+    assert only_problem(error) == ("acceptance_tests.spec.tests", "expected a list, got a mapping")
+
+
 def test_threshold_days_is_still_type_checked(tmp_path: Path) -> None:
     error = config_error(
         tmp_path,

@@ -15,17 +15,13 @@ from jsonschema import Draft7Validator
 
 from acceptance.checks.connection import trace_error_summary
 from acceptance.findings import Finding
-from acceptance.jsonschema_helpers import SCHEMA_MAPS, JsonPath, find_property, pointer, types_of
+from acceptance.jsonschema_helpers import find_property, iter_keywords, pointer, types_of
 
 Catalog = dict[str, Any]
 
 SYNC_MODES = ("full_refresh", "incremental")
 FORBIDDEN_PRIMARY_KEY_TYPES = frozenset({"object", "array"})
 
-# Keys of these mappings are names (properties, definitions…), not keywords; draft-7 `dependencies` too.
-_NAME_MAPS = SCHEMA_MAPS | {"dependencies"}
-# Values of these keywords are data, not schemas: a `$ref` or `not` inside a default value is not a keyword.
-_DATA_KEYWORDS = {"enum", "const", "default", "examples"}
 _MAX_SCHEMA_ERROR = 300
 
 
@@ -115,7 +111,7 @@ def check_no_refs_in_schemas(catalog: Catalog) -> list[Finding]:
                 f"{_label(key, stream)}: json_schema uses $ref ({value!r}); expected schemas with no references, "
                 "inline the referenced definition", _schema_pointer(key, (*path, "$ref")))
         for key, stream, schema in _schemas(catalog)
-        for path, keyword, value in _iter_keywords(schema) if keyword == "$ref"
+        for path, keyword, value in iter_keywords(schema) if keyword == "$ref"
     ]
 
 
@@ -126,7 +122,7 @@ def check_keyword_absent(catalog: Catalog, keyword: str) -> list[Finding]:
                 f"{_label(key, stream)}: json_schema uses the {keyword!r} keyword, which is not allowed "
                 "in stream schemas", _schema_pointer(key, (*path, keyword)))
         for key, stream, schema in _schemas(catalog)
-        for path, found, _value in _iter_keywords(schema) if found == keyword
+        for path, found, _value in iter_keywords(schema) if found == keyword
     ]
 
 
@@ -193,7 +189,7 @@ def check_additional_properties_true(catalog: Catalog) -> list[Finding]:
                 f"{_label(key, stream)}: additionalProperties is {_json(value)}; expected true or absent",
                 _schema_pointer(key, (*path, "additionalProperties")))
         for key, stream, schema in _schemas(catalog)
-        for path, keyword, value in _iter_keywords(schema)
+        for path, keyword, value in iter_keywords(schema)
         if keyword == "additionalProperties" and value is not True
     ]
 
@@ -261,29 +257,6 @@ def _schemas(catalog: Catalog) -> Iterator[tuple[str, dict[str, Any], dict[str, 
         schema = stream.get("json_schema")
         if isinstance(schema, dict):
             yield key, stream, schema
-
-
-def _iter_keywords(node: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, str, Any]]:
-    """(path of the containing schema, key, value) for every key used as a keyword anywhere in a schema.
-
-    Like iter_keys, but names inside `properties`-like maps are not keywords (a field may be called `allOf`),
-    and data values (enum, const, default, examples) are not searched. Unknown keys are still walked.
-    """
-    if isinstance(node, list):
-        for index, item in enumerate(node):
-            yield from _iter_keywords(item, (*path, index))
-        return
-    if not isinstance(node, dict):
-        return
-    for key, value in node.items():
-        yield path, key, value
-        if key in _DATA_KEYWORDS:
-            continue
-        if key in _NAME_MAPS and isinstance(value, dict):
-            for name, sub in value.items():
-                yield from _iter_keywords(sub, (*path, key, name))
-        else:
-            yield from _iter_keywords(value, (*path, key))
 
 
 def _is_field_path(value: Any) -> bool:

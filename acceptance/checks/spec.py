@@ -24,9 +24,10 @@ from pydantic import ValidationError as ModelError
 
 from acceptance.findings import Finding
 from acceptance.jsonschema_helpers import (
-    SCHEMA_MAPS,
     JsonPath,
     find_property,
+    iter_keys,
+    iter_keywords,
     iter_schema_nodes,
     pointer,
     types_of,
@@ -57,10 +58,6 @@ OAUTH_PATH_SPECIFICATIONS = ("oauth_user_input_from_connector_config_specificati
 MAX_DIFF_PATHS = 20
 _MAX_TEXT = 120
 
-# Keys of these mappings are names (properties, definitions…), not keywords; draft-7 `dependencies` too.
-_NAME_MAPS = SCHEMA_MAPS | {"dependencies"}
-# Values of these keywords are data, not schemas: a `not` inside a default value is not a keyword.
-_DATA_KEYWORDS = {"enum", "const", "default", "examples"}
 # Like Draft7Validator.check_schema: the meta-schema with format checking, so a bad `pattern` regex is reported.
 _META_VALIDATOR = Draft7Validator(Draft7Validator.META_SCHEMA, format_checker=Draft7Validator.FORMAT_CHECKER)
 
@@ -299,7 +296,7 @@ def check_no_forbidden_keywords(spec: Spec) -> list[Finding]:
         Finding("no_forbidden_keywords",
                 f"connectionSpecification uses the {keyword!r} keyword; expected none of "
                 f"{', '.join(FORBIDDEN_KEYWORDS)} (the UI cannot render them)", pointer((*path, keyword)))
-        for path, keyword, _value in _iter_keywords(_connection_specification(spec))
+        for path, keyword, _value in iter_keywords(_connection_specification(spec))
         if keyword in FORBIDDEN_KEYWORDS
     ]
 
@@ -392,7 +389,7 @@ def check_no_refs(spec: Spec) -> list[Finding]:
         Finding("no_refs",
                 f"spec uses $ref ({_json(value)}); expected no references: inline the referenced definition",
                 pointer((*path, key)))
-        for path, key, value in _iter_json_keys(spec)
+        for path, key, value in iter_keys(spec)
         if key == "$ref"
     ]
 
@@ -478,7 +475,7 @@ def check_additional_properties_true(spec: Spec) -> list[Finding]:
         Finding("additional_properties_true",
                 f"additionalProperties is {_json(value)}; expected true or absent (false or a schema makes removing "
                 "a property a breaking change for existing configs)", pointer((*path, "additionalProperties")))
-        for path, keyword, value in _iter_keywords(_connection_specification(spec))
+        for path, keyword, value in iter_keywords(_connection_specification(spec))
         if keyword == "additionalProperties" and value is not True
     ]
 
@@ -499,39 +496,6 @@ def _iter_properties(schema: dict[str, Any]) -> Iterator[tuple[JsonPath, str, di
             for name, prop in properties.items():
                 if isinstance(prop, dict):
                     yield (*path, "properties", name), name, prop
-
-
-def _iter_keywords(node: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, str, Any]]:
-    """(path of the containing schema, key, value) for every key used as a keyword anywhere in a schema.
-
-    Names inside `properties`-like maps are not keywords (a field may be called `allOf`), and data values (enum,
-    const, default, examples) are not searched. Unknown keys are still walked.
-    """
-    if isinstance(node, list):
-        for index, item in enumerate(node):
-            yield from _iter_keywords(item, (*path, index))
-        return
-    if not isinstance(node, dict):
-        return
-    for key, value in node.items():
-        yield path, key, value
-        if key in _DATA_KEYWORDS:
-            continue
-        if key in _NAME_MAPS and isinstance(value, dict):
-            for name, sub in value.items():
-                yield from _iter_keywords(sub, (*path, key, name))
-        else:
-            yield from _iter_keywords(value, (*path, key))
-
-
-def _iter_json_keys(document: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, str, Any]]:
-    if isinstance(document, dict):
-        for key, value in document.items():
-            yield path, key, value
-            yield from _iter_json_keys(value, (*path, key))
-    elif isinstance(document, list):
-        for index, item in enumerate(document):
-            yield from _iter_json_keys(item, (*path, index))
 
 
 def _type_capable(prop: dict[str, Any]) -> bool:
