@@ -168,6 +168,20 @@ def test_cache_is_shared_between_runs_and_bypassed_by_no_cache(fake_source: Make
     assert len(_pids(pidfile)) == first + 4
 
 
+def test_cached_discovered_catalog_false_runs_discover_for_every_test(fake_source: Make, run_acceptance: Runner,
+                                                                      tmp_path: Path) -> None:
+    pidfile = tmp_path / "pids"
+
+    def change(config: dict) -> None:
+        config["custom_environment_variables"] = {"FAKE_SOURCE_PIDFILE": str(pidfile)}
+        config["cached_discovered_catalog"] = False
+
+    outcome = run_acceptance(fake_source(change=change), "--suite", "discovery", f"--cache-dir={tmp_path / 'c'}")
+    assert outcome.failed == set()
+    discovery_tests = [n for n in outcome.passed if not n.startswith("test_suite_is_configured")]
+    assert len(_pids(pidfile)) == 1 + len(discovery_tests)  # one spec, then one discover per test
+
+
 def test_missing_connector_config_names_the_file_and_key(fake_source: Make, run_acceptance: Runner) -> None:
     def change(config: dict) -> None:
         config["acceptance_tests"]["connection"]["tests"][0]["config_path"] = "secrets/nope.json"
