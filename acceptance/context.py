@@ -6,21 +6,25 @@ The suites reach the connector only through this object, so every run is cached,
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
-from acceptance.cache import Cache
+from acceptance.cache import Cache, digest
 from acceptance.config import LoadedConfig
 from acceptance.connector import ConnectorCommand, connector_identity
 from acceptance.errors import InputFileError
+from acceptance.metadata import Metadata, load_metadata
 from acceptance.protocol import Message, loads
 from acceptance.runner import LocalRunner, RunResult
 from acceptance.runner import base as commands
 from acceptance.runner.spool import MessageSpool
 from acceptance.secrets import Masker, secret_values
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -44,6 +48,7 @@ class AcceptanceContext:
         self._identity: str | None = None
         self._connection_specification: Any = None
         self._spec_looked_up = False
+        self._memo: dict[tuple[str, str], Any] = {}
 
     @property
     def identity(self) -> str:
@@ -115,6 +120,21 @@ class AcceptanceContext:
 
     def check_run(self, config: Any, timeout: float) -> RunResult:
         return commands.check(self.runner(), config, timeout)
+
+    def read_run(self, config: Any, catalog: Any, timeout: float, state: Any = None) -> RunResult:
+        """A fresh read: output spooled to disk, never held whole in memory."""
+        return commands.read(self.runner(), config, catalog, state, timeout)
+
+    def memo(self, kind: str, inputs: Any, compute: Callable[[], T]) -> T:
+        """Compute once per session for the same inputs (e.g. one basic read shared by the basic_read tests)."""
+        key = (kind, digest(inputs))
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[no-any-return]
+
+    @property
+    def metadata(self) -> Metadata | None:
+        return load_metadata(self.loaded.base_path)
 
     def connection_specification_or_none(self, timeout: float) -> Any:
         """The connector's connectionSpecification when `spec` works (used for masking), else None."""

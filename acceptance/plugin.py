@@ -7,7 +7,10 @@ test its time budget, and masks secrets in every report.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -21,6 +24,7 @@ from acceptance.errors import UserError
 
 SUITES_DIR = Path(__file__).parent / "suites"
 CONFIG_OPTION = "--acceptance-test-config"
+HOOKS_FILE = "integration_tests/acceptance.py"
 context_key = pytest.StashKey[AcceptanceContext]()
 timeout_key = pytest.StashKey[float]()
 
@@ -67,6 +71,31 @@ def pytest_configure(config: pytest.Config) -> None:
     cache_dir = config.getoption("cache_dir")
     cache = Cache(Path(cache_dir) if cache_dir else None, enabled=not config.getoption("no_cache"))
     config.stash[context_key] = AcceptanceContext(loaded, command, cache)
+    hooks = load_connector_hooks(loaded.base_path)
+    if hooks is not None:
+        config.pluginmanager.register(hooks, name=f"connector-hooks:{loaded.base_path}")
+
+
+def load_connector_hooks(base_path: Path) -> ModuleType | None:
+    """The connector's `integration_tests/acceptance.py`, imported as a pytest plugin so its fixtures (e.g. a
+    session fixture starting a service the connector reads from) run around the suites, as upstream documents."""
+    path = base_path / HOOKS_FILE
+    if not path.is_file():
+        return None
+    name = f"connector_acceptance_hooks_{abs(hash(str(path)))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise pytest.UsageError(f"{path}: cannot be imported as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # the user's code: say where it broke, briefly
+        sys.modules.pop(name, None)
+        raise pytest.UsageError(f"{path}: importing it failed: {type(error).__name__}: {error}") from None
+    # Upstream files often say `pytest_plugins = ("connector_acceptance_test.plugin",)`: this plugin replaces it.
+    module.pytest_plugins = ()  # type: ignore[attr-defined]
+    return module
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -17,9 +17,11 @@ FAKE_SOURCE = TESTS_DIR / "connectors" / "fake-source"
 
 @pytest.fixture
 def fake_source(tmp_path: Path) -> Callable[..., Path]:
-    """A private copy of the fake connector, its acceptance-test-config.yml edited by `change(config_dict)`."""
+    """A private copy of the fake connector: FAKE_SOURCE_MUTATION set to `mutation`, its acceptance-test-config.yml
+    edited by `change(config)` and its metadata.yaml by `change_metadata(data)`."""
 
-    def make(mutation: str = "", change: Callable[[dict], None] | None = None) -> Path:
+    def make(mutation: str = "", change: Callable[[dict], None] | None = None,
+             change_metadata: Callable[[dict], None] | None = None) -> Path:
         folder = tmp_path / "fake-source"
         if folder.exists():
             shutil.rmtree(folder)
@@ -31,6 +33,11 @@ def fake_source(tmp_path: Path) -> Callable[..., Path]:
         if change:
             change(config)
         config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+        if change_metadata:
+            metadata_file = folder / "metadata.yaml"
+            metadata = yaml.safe_load(metadata_file.read_text())
+            change_metadata(metadata["data"])
+            metadata_file.write_text(yaml.safe_dump(metadata, sort_keys=False))
         return folder
 
     return make

@@ -1,5 +1,5 @@
-"""Every spec, connection and discovery test passes on the good fake connector and fails on a connector broken in
-exactly its way (tests/connectors/fake-source, mutations chosen with FAKE_SOURCE_MUTATION)."""
+"""Every acceptance test passes on the good fake connector and fails on a connector broken in exactly its way
+(tests/connectors/fake-source, mutations chosen with FAKE_SOURCE_MUTATION or by editing its metadata.yaml)."""
 
 from __future__ import annotations
 
@@ -51,12 +51,48 @@ MUTANTS: dict[str, tuple[str, set[str] | None]] = {
     "primary_key_object": ("discovery", {"test_primary_keys_data_type[inputs0]"}),
     "no_sync_modes": ("discovery", {"test_catalog_rule[streams_have_sync_modes]", "test_discover[inputs0]"}),
     "schema_additional_properties_false": ("discovery", {"test_catalog_rule[additional_properties_true]"}),
+    # basic_read (value mutants run with expect_records bypassed: see READ_MUTANTS_WITHOUT_EXPECTED_RECORDS)
+    "no_records": ("basic_read", {"test_read[inputs0]", "test_streams_have_records[inputs0]"}),
+    "empty_stream": ("basic_read", {"test_streams_have_records[inputs0]"}),
+    "type_violation": ("basic_read", {"test_records_match_schema[inputs0]"}),
+    "format_violation": ("basic_read", {"test_records_match_schema[inputs0]"}),
+    "extra_column": ("basic_read", {"test_records_match_schema[inputs0]"}),
+    "primary_key_null": ("basic_read", {"test_primary_key_values[inputs0]"}),
+    "data_point_missing": ("basic_read", {"test_all_fields_have_data[inputs0]"}),
+    "no_stream_status": ("basic_read", {"test_stream_statuses[inputs0]"}),
+    "incomplete_status": ("basic_read", {"test_stream_statuses[inputs0]"}),
+    "no_states": ("basic_read", {"test_state_messages[inputs0]"}),
+    "legacy_state": ("basic_read", {"test_state_messages[inputs0]"}),
+    "crash_without_trace_on_bad_catalog": ("basic_read", {"test_airbyte_trace_message_on_failure[inputs0]"}),
+    "record_value_changed": ("basic_read", {"test_expected_records[inputs0]"}),
+    "record_missing": ("basic_read", {"test_expected_records[inputs0]"}),
+    # full_refresh
+    "nondeterministic_values": ("full_refresh", {"test_sequential_reads[inputs0]"}),
+    "emitted_at_constant": ("full_refresh", {"test_emitted_at_increases[inputs0]"}),
+    # incremental: a connector ignoring its state breaks every promise made about states
+    "ignores_state": ("incremental", {"test_two_sequential_reads[inputs0]", "test_read_sequential_slices[inputs0]",
+                                      "test_state_with_abnormally_large_values[inputs0]"}),
+    "slices_lose_records": ("incremental", {"test_read_sequential_slices[inputs0]"}),
+    # connector_attributes
+    "no_primary_key": ("connector_attributes", {"test_streams_define_primary_key[inputs0]"}),
+}
+# These change record values, which expected_records would also (rightly) report: it is bypassed for them so the
+# table shows the one check each mutant is aimed at.
+READ_MUTANTS_WITHOUT_EXPECTED_RECORDS = {
+    "no_records", "empty_stream", "type_violation", "format_violation", "extra_column", "primary_key_null",
+    "data_point_missing",
+}
+# Broken metadata.yaml rather than a broken connector: test -> (edit of metadata `data`).
+METADATA_MUTANTS: dict[str, Callable[[dict], None]] = {
+    "test_certified_connector_has_allowed_hosts[inputs0]": lambda data: data.pop("allowedHosts"),
+    "test_certified_connector_has_suggested_streams[inputs0]": lambda data: data.pop("suggestedStreams"),
 }
 
 Runner = Callable[..., AcceptanceOutcome]
 
 
-@pytest.mark.parametrize("suite", ["spec", "connection", "discovery"])
+@pytest.mark.parametrize("suite", ["spec", "connection", "discovery", "basic_read", "full_refresh", "incremental",
+                                   "connector_attributes"])
 def test_good_connector_passes_every_test(suite: str, fake_source: Callable[..., Path],
                                           run_acceptance: Runner) -> None:
     outcome = run_acceptance(fake_source(), "--suite", suite)
@@ -69,11 +105,24 @@ def test_good_connector_passes_every_test(suite: str, fake_source: Callable[...,
 def test_mutant_is_detected_by_exactly_its_check(mutation: str, fake_source: Callable[..., Path],
                                                  run_acceptance: Runner) -> None:
     suite, must_fail = MUTANTS[mutation]
-    outcome = run_acceptance(fake_source(mutation), "--suite", suite)
+    change = bypass_expected_records if mutation in READ_MUTANTS_WITHOUT_EXPECTED_RECORDS else None
+    outcome = run_acceptance(fake_source(mutation, change=change), "--suite", suite)
     if must_fail is ALL:
-        assert outcome.failed and not outcome.passed, outcome.outcomes
+        suite_tests_passed = {n for n in outcome.passed if not n.startswith("test_suite_is_configured")}
+        assert outcome.failed and not suite_tests_passed, outcome.outcomes
         return
     if suite == "spec":  # any change to the spec also differs from integration_tests/spec.json
         must_fail = must_fail | {"test_match_expected[inputs0]"}
     assert outcome.failed == must_fail, {name: outcome.texts[name][-600:] for name in outcome.failed}
     assert outcome.passed, "the other tests of the suite must still run and pass"
+
+
+def bypass_expected_records(config: dict) -> None:
+    config["acceptance_tests"]["basic_read"]["tests"][0]["expect_records"] = {"bypass_reason": "value mutant"}
+
+
+@pytest.mark.parametrize("test_name", sorted(METADATA_MUTANTS))
+def test_metadata_mutant_is_detected(test_name: str, fake_source: Callable[..., Path], run_acceptance: Runner) -> None:
+    outcome = run_acceptance(fake_source(change_metadata=METADATA_MUTANTS[test_name]), "--suite",
+                             "connector_attributes")
+    assert outcome.failed == {test_name}, outcome.texts

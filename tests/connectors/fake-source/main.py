@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import datetime
 import json
 import os
 import sys
@@ -26,9 +27,27 @@ MUTATIONS = {
     "catalog_missing", "catalog_twice", "no_streams", "duplicate_stream", "invalid_stream_schema",
     "cursor_not_in_schema", "ref_in_schema", "allof_in_schema", "not_in_schema", "primary_key_not_in_schema",
     "primary_key_object", "no_sync_modes", "schema_additional_properties_false",
+    # connector_attributes
+    "no_primary_key",
+    # basic_read
+    "no_records", "empty_stream", "type_violation", "format_violation", "extra_column", "primary_key_null",
+    "data_point_missing", "no_stream_status", "incomplete_status", "no_states", "legacy_state",
+    "crash_without_trace_on_bad_catalog", "record_value_changed", "record_missing",
+    # full_refresh
+    "nondeterministic_values", "emitted_at_constant",
+    # incremental
+    "ignores_state", "slices_lose_records",
     # behaviour
     "hang", "print_secret",
 }
+
+BASE_DATE = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
+PRODUCTS = [
+    {"code": "apple", "price": 1.5},
+    {"code": "banana", "price": 0.25},
+    {"code": "cherry", "price": None},
+]
+USERS_PER_STATE = 2
 
 SPEC: dict[str, Any] = {
     "documentationUrl": "https://example.invalid/fake-source",
@@ -118,12 +137,124 @@ STREAMS: list[dict[str, Any]] = [
         "name": "products",
         "json_schema": {
             "type": "object",
-            "properties": {"code": {"type": "string"}, "price": {"type": ["null", "number"]}},
+            "properties": {"code": {"type": ["null", "string"]}, "price": {"type": ["null", "number"]}},
         },
         "supported_sync_modes": ["full_refresh"],
         "source_defined_primary_key": [["code"]],
     },
 ]
+
+
+def user(index: int, active: set[str]) -> dict[str, Any]:
+    updated = BASE_DATE + datetime.timedelta(days=index)
+    record: dict[str, Any] = {
+        "id": index,
+        "name": f"user-{index}",
+        "address": None if "data_point_missing" in active else {"city": ["Lyon", "Oslo", "Lima"][index % 3]},
+        "updated_at": updated.isoformat().replace("+00:00", "Z"),
+    }
+    if "type_violation" in active and index == 2:
+        record["id"] = str(index)
+    if "format_violation" in active and index == 2:
+        record["updated_at"] = "yesterday"
+    if "extra_column" in active:
+        record["internal_note"] = "not in the schema"
+    return record
+
+
+def product_records(active: set[str]) -> list[dict[str, Any]]:
+    products = [dict(p) for p in PRODUCTS]
+    if "primary_key_null" in active:
+        products[1]["code"] = None
+    if "record_value_changed" in active:
+        products[0]["price"] = 9.99
+    if "record_missing" in active:
+        del products[2]
+    if "nondeterministic_values" in active:
+        products[1]["price"] = round(time.time() % 1000, 6)
+    return products
+
+
+def state_cursor(state: Any, stream: str) -> str | None:
+    """The `updated_at` this connector stored for `stream` in a per-stream (or legacy) state input."""
+    if isinstance(state, list):
+        for entry in state:
+            blob = entry.get("stream") or {}
+            if (blob.get("stream_descriptor") or {}).get("name") == stream:
+                return (blob.get("stream_state") or {}).get("updated_at")
+    if isinstance(state, dict):
+        return (state.get(stream) or {}).get("updated_at")
+    return None
+
+
+def read(config: dict[str, Any], catalog: dict[str, Any], state: Any, active: set[str]) -> int:
+    known = {stream["name"] for stream in STREAMS}
+    configured = catalog.get("streams") or []
+    for entry in configured:
+        name = (entry.get("stream") or {}).get("name")
+        if name not in known or entry.get("sync_mode") not in ("full_refresh", "incremental"):
+            if "crash_without_trace_on_bad_catalog" in active:
+                raise KeyError(name)
+            trace_error(f"stream {name!r} cannot be read with sync mode {entry.get('sync_mode')!r}", "config_error")
+            return 1
+    count = int(config.get("count", 5))
+    pending_states: list[dict[str, Any]] = []
+    for entry in configured:
+        name = entry["stream"]["name"]
+        incremental = entry.get("sync_mode") == "incremental"
+        status(name, "STARTED", active)
+        status(name, "RUNNING", active)
+        emitted = 0
+        if name == "users":
+            cursor = state_cursor(state, "users") if incremental else None
+            for index in range(count):
+                record = user(index, active)
+                if cursor and record["updated_at"] < cursor and "ignores_state" not in active:
+                    continue
+                if cursor and "slices_lose_records" in active and index >= count - 2:
+                    continue  # resumed from a checkpoint, it forgets the last two records
+                if "no_records" not in active:
+                    emit_record(name, record, active)
+                    emitted += 1
+                if incremental and emitted and emitted % USERS_PER_STATE == 0:
+                    emit_state(name, {"updated_at": record["updated_at"]}, USERS_PER_STATE, active)
+            last = user(count - 1, active)["updated_at"]
+            final = {"updated_at": max(last, cursor or last)} if incremental else {"__ab_no_cursor_state_message": True}
+            emit_state(name, final, emitted % USERS_PER_STATE if incremental else emitted, active)
+            pending_states.append({"name": name, "state": final})  # repeated after COMPLETE, like the concurrent CDK
+        else:
+            if "empty_stream" not in active and "no_records" not in active:
+                for product in product_records(active):
+                    emit_record(name, product, active)
+                    emitted += 1
+            pending_states.append({"name": name, "state": {"__ab_no_cursor_state_message": True}, "count": emitted})
+        status(name, "INCOMPLETE" if "incomplete_status" in active and name == "users" else "COMPLETE", active)
+    for pending in pending_states:  # real CDKs emit final states after the stream's COMPLETE
+        emit_state(pending["name"], pending["state"], pending.get("count", 0), active)
+    return 0
+
+
+def emit_record(stream: str, data: dict[str, Any], active: set[str]) -> None:
+    emitted_at = 1700000000000 if "emitted_at_constant" in active else int(time.time() * 1000)
+    emit({"type": "RECORD", "record": {"stream": stream, "data": data, "emitted_at": emitted_at}})
+
+
+def emit_state(stream: str, blob: dict[str, Any], record_count: int, active: set[str]) -> None:
+    if "no_states" in active:
+        return
+    if "legacy_state" in active:
+        emit({"type": "STATE", "state": {"data": {stream: blob}}})
+        return
+    emit({"type": "STATE", "state": {"type": "STREAM", "stream": {"stream_descriptor": {"name": stream},
+                                                                  "stream_state": blob},
+                                     "sourceStats": {"recordCount": float(record_count)}}})
+
+
+def status(stream: str, value: str, active: set[str]) -> None:
+    if "no_stream_status" in active:
+        return
+    emit({"type": "TRACE", "trace": {"type": "STREAM_STATUS", "emitted_at": time.time() * 1000,  # float, like CDKs
+                                     "stream_status": {"stream_descriptor": {"name": stream}, "status": value}}})
 
 
 def mutations() -> set[str]:
@@ -216,14 +347,19 @@ def streams_for(active: set[str]) -> list[dict[str, Any]]:
         products["json_schema"]["properties"]["code"] = {"type": "object", "properties": {"v": {"type": "string"}}}
     if "no_sync_modes" in active:
         products["supported_sync_modes"] = []
+    if "no_primary_key" in active:
+        del products["source_defined_primary_key"]
     if "schema_additional_properties_false" in active:
         users["json_schema"]["additionalProperties"] = False
     return streams
 
 
-def read_config(path: str) -> dict[str, Any]:
+def read_json(path: str) -> Any:
     with open(path) as handle:
         return json.load(handle)
+
+
+read_config = read_json
 
 
 def config_problem(config: dict[str, Any]) -> str | None:
@@ -296,8 +432,7 @@ def main(argv: list[str]) -> int:
             if "catalog_twice" in active:
                 emit(catalog)
         return 0
-    trace_error("read is not implemented yet", "system_error")
-    return 1
+    return read(config, read_json(args.catalog), read_json(args.state) if args.state else None, active)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,186 @@
+"""Suite `basic_read`: one full read of the configured streams, every record checked as it streams (reference §2.4).
+
+The read runs once per `tests` entry; one pass over its spooled output feeds every check, and each test below
+reports one check, so a failure names exactly what is wrong."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from acceptance import catalog as catalogs
+from acceptance.checks import basic_read as checks
+from acceptance.checks.expected_records import ExpectedRecordsMatcher, expected_streams_coverage, load_expected_records
+from acceptance.context import AcceptanceContext, Deadline
+from acceptance.errors import InputFileError
+from acceptance.findings import Finding
+from acceptance.plugin import strictness
+from acceptance.runner.base import RunResult
+from acceptance.suites.conftest import assert_strictness, catalog_for
+from acceptance.suites.support import assert_no_findings, fail_run
+
+
+@dataclass
+class BasicRead:
+    run: RunResult
+    catalog: dict[str, Any]
+    record_counts: Counter[str] = field(default_factory=Counter)
+    states: list[dict[str, Any]] = field(default_factory=list)
+    findings: dict[str, list[Finding]] = field(default_factory=dict)
+    expected: list[dict[str, Any]] | None = None
+
+
+def empty_stream_names(inputs: Any) -> list[str]:
+    return [entry.name for entry in inputs.empty_streams or []]
+
+
+def ignored_field_paths(inputs: Any) -> dict[str, list[str]]:
+    return {stream: [f.name for f in fields] for stream, fields in (inputs.ignored_fields or {}).items()}
+
+
+def validates_stream_statuses(acceptance: AcceptanceContext, inputs: Any) -> bool:
+    """Explicit setting, else on for certified connectors (upstream: metadata `ab_internal.ql` >= 400)."""
+    if inputs.validate_stream_statuses is not None:
+        return bool(inputs.validate_stream_statuses)
+    metadata = acceptance.metadata
+    if metadata is None:
+        return False
+    quality = (metadata.data.model_extra or {}).get("ab_internal", {}) or {}
+    return metadata.data.supportLevel == "certified" or (quality.get("ql") or 0) >= 400
+
+
+def load_expected(acceptance: AcceptanceContext, inputs: Any) -> list[dict[str, Any]]:
+    relative = inputs.expect_records.path
+    path = acceptance.loaded.resolve(relative)
+    key = f"{inputs.location}.expect_records.path"
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return load_expected_records(handle, str(path))
+    except FileNotFoundError:
+        raise InputFileError(path, "file not found", key) from None
+    except ValueError as error:
+        raise InputFileError(path, str(error), key) from None
+
+
+def read_and_check(acceptance: AcceptanceContext, inputs: Any, config: Any, catalog: dict[str, Any],
+                   timeout: float) -> BasicRead:
+    run = acceptance.read_run(config, catalog, timeout)
+    outcome = BasicRead(run, catalog)
+    schemas, keys = catalogs.schemas(catalog), catalogs.primary_keys(catalog)
+    feeders: dict[str, Any] = {}
+    if inputs.validate_schema:
+        feeders["schema"] = checks.RecordSchemaValidator(schemas, fail_on_extra_columns=inputs.fail_on_extra_columns)
+    if inputs.validate_primary_keys_data_type:
+        feeders["primary_keys"] = checks.PrimaryKeyValueChecker(keys)
+    if inputs.validate_data_points:
+        feeders["data_points"] = checks.DataPointsTracker(schemas)
+    if validates_stream_statuses(acceptance, inputs):
+        streams = [(s["stream"].get("namespace"), s["stream"]["name"]) for s in catalog["streams"]]
+        feeders["stream_statuses"] = checks.StreamStatusTracker(streams)
+    if inputs.expect_records is not None and inputs.expect_records.path:
+        outcome.expected = load_expected(acceptance, inputs)
+        flags = inputs.expect_records
+        feeders["expected_records"] = ExpectedRecordsMatcher(
+            outcome.expected, keys, exact_order=flags.exact_order, extra_fields=flags.extra_fields,
+            extra_records=flags.extra_records, ignored_fields=ignored_field_paths(inputs),
+            configured_streams=catalogs.stream_names(catalog),
+        )
+    for message in run.messages:
+        kind = message.get("type")
+        if kind == "RECORD":
+            outcome.record_counts[(message.get("record") or {}).get("stream")] += 1
+        elif kind == "STATE":
+            outcome.states.append(message.get("state") or {})
+        for feeder in feeders.values():
+            feeder.feed(message)
+    outcome.findings = {name: feeder.findings() for name, feeder in feeders.items()}
+    return outcome
+
+
+@pytest.fixture
+def basic_read(acceptance: AcceptanceContext, inputs: Any, connector_config: Any,
+               discovered_catalog: dict[str, Any], deadline: Deadline) -> BasicRead:
+    """The entry's read, once per session; a failed read fails every test that needs it."""
+    # At high strictness (or without a file) the catalog is every discovered stream minus the empty ones.
+    from_file = bool(inputs.configured_catalog_path) and strictness(acceptance.loaded) != "high"
+    catalog = catalog_for(acceptance, inputs, discovered_catalog, from_file=from_file,
+                          exclude=tuple(empty_stream_names(inputs)))
+    outcome = acceptance.memo("basic_read", {"entry": inputs.location, "catalog": catalog, "config": connector_config},
+                              lambda: read_and_check(acceptance, inputs, connector_config, catalog,
+                                                     deadline.remaining()))
+    if not outcome.run.succeeded:
+        fail_run(outcome.run, "`read` failed", acceptance.masker)
+    return outcome
+
+
+def assert_check(outcome: BasicRead, name: str, acceptance: AcceptanceContext, title: str) -> None:
+    assert_no_findings(outcome.findings[name], acceptance.masker, title)
+
+
+@pytest.mark.usefixtures("inputs")
+class TestBasicRead:
+    def test_read(self, basic_read: BasicRead, acceptance: AcceptanceContext) -> None:
+        """The read succeeds and produces at least one record."""
+        assert_no_findings(checks.check_records_exist(basic_read.record_counts), acceptance.masker,
+                           "at least one record should be read using the configured catalog")
+
+    def test_streams_have_records(self, basic_read: BasicRead, inputs: Any, acceptance: AcceptanceContext) -> None:
+        findings = checks.check_streams_have_records(
+            catalogs.stream_names(basic_read.catalog), basic_read.record_counts, empty_stream_names(inputs)
+        )
+        assert_no_findings(findings, acceptance.masker, "every configured stream must have records")
+
+    def test_records_match_schema(self, basic_read: BasicRead, inputs: Any, acceptance: AcceptanceContext) -> None:
+        if not inputs.validate_schema:
+            pytest.skip("validate_schema is false")
+        assert_check(basic_read, "schema", acceptance, "records must match their stream's JSON schema")
+
+    def test_primary_key_values(self, basic_read: BasicRead, inputs: Any, acceptance: AcceptanceContext) -> None:
+        if not inputs.validate_primary_keys_data_type:
+            pytest.skip("validate_primary_keys_data_type is false")
+        assert_check(basic_read, "primary_keys", acceptance, "primary key values must be scalars, not all null")
+
+    def test_all_fields_have_data(self, basic_read: BasicRead, inputs: Any, acceptance: AcceptanceContext) -> None:
+        if not inputs.validate_data_points:
+            pytest.skip("validate_data_points is false")
+        assert_check(basic_read, "data_points", acceptance, "every schema field must have a value in some record")
+
+    def test_expected_records(self, basic_read: BasicRead, inputs: Any, acceptance: AcceptanceContext) -> None:
+        expect = inputs.expect_records
+        if expect is None:
+            pytest.skip("expect_records is not configured")
+        if not expect.path:
+            pytest.skip(f"Bypassed: {expect.bypass_reason}")
+        findings = list(basic_read.findings["expected_records"])
+        if strictness(acceptance.loaded) == "high":
+            findings += expected_streams_coverage(basic_read.expected or [], catalogs.stream_names(basic_read.catalog),
+                                                  empty_stream_names(inputs))
+        assert_no_findings(findings, acceptance.masker, f"records must match {expect.path}")
+
+    def test_stream_statuses(self, basic_read: BasicRead, acceptance: AcceptanceContext, inputs: Any) -> None:
+        if "stream_statuses" not in basic_read.findings:
+            pytest.skip("validate_stream_statuses is off (default: on for certified connectors)")
+        assert_check(basic_read, "stream_statuses", acceptance, "each stream must go STARTED, RUNNING…, COMPLETE")
+
+    def test_state_messages(self, basic_read: BasicRead, inputs: Any, acceptance: AcceptanceContext) -> None:
+        if not inputs.validate_state_messages:
+            pytest.skip("validate_state_messages is false")
+        findings = checks.check_state_messages(basic_read.states, len(basic_read.catalog["streams"]))
+        assert_no_findings(findings, acceptance.masker, "state messages must be per stream with sourceStats")
+
+    def test_airbyte_trace_message_on_failure(self, inputs: Any, connector_config: Any,
+                                              acceptance: AcceptanceContext, deadline: Deadline) -> None:
+        if not inputs.expect_trace_message_on_failure:
+            pytest.skip("expect_trace_message_on_failure is false")
+        run = acceptance.read_run(connector_config, catalogs.invalid_catalog_for_trace_test(), deadline.remaining())
+        findings = checks.check_error_trace_emitted(run.messages)
+        if findings:
+            detail = "\n" + run.describe_failure() if not run.succeeded else ""
+            assert_no_findings(findings, acceptance.masker,
+                               f"a read with an invalid catalog must emit an error TRACE message{detail}")
+
+    def test_config_meets_strictness(self, inputs: Any, acceptance: AcceptanceContext) -> None:
+        assert_strictness(acceptance, "basic_read", inputs)
