@@ -56,7 +56,8 @@ def acceptance(session: nox.Session, suite: str) -> None:
 @nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
     """This project's own test-suite (what .ci/run runs)."""
-    session.run("python", "-m", "pytest", "tests", *session.posargs)
+    # One worker per core; a test module stays on one worker (the end-to-end ones share a connector's build).
+    session.run("python", "-m", "pytest", "tests", "-n", "auto", "--dist", "loadfile", *session.posargs)
 
 
 @nox.session(venv_backend="none")

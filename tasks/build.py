@@ -17,12 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from filelock import FileLock
+
 from acceptance.connector import VENV_DIR, BuildRecord, connector_identity, venv_bin
 from acceptance.connector import ConnectorCommand as _Command
 from acceptance.errors import UserError
 from acceptance.metadata import load_metadata
 
 STAMP = "connector-acceptance-build.stamp"
+BUILD_LOCK_TIMEOUT_SECONDS = 1800
 # Console scripts that come with the CDK, not with the connector itself.
 CDK_SCRIPTS = {"airbyte-cdk", "source-declarative-manifest", "manifest-server"}
 
@@ -67,7 +70,14 @@ def requirement_for(folder: Path) -> Requirement:
 
 
 def build_virtualenv(folder: Path, *, say: Say = print, force: bool = False) -> BuildRecord:
-    """Create or refresh `<folder>/.venv` with the connector installed; return what was installed."""
+    """Create or refresh `<folder>/.venv` with the connector installed; return what was installed.
+
+    Builds of one connector are serialised (a file lock beside the venv): parallel sessions wait, then reuse."""
+    with FileLock(str(folder / f"{VENV_DIR}.lock"), timeout=BUILD_LOCK_TIMEOUT_SECONDS):
+        return _build_virtualenv(folder, say=say, force=force)
+
+
+def _build_virtualenv(folder: Path, *, say: Say, force: bool) -> BuildRecord:
     requirement = requirement_for(folder)
     venv = folder / VENV_DIR
     stamp = _stamp(folder, requirement)
