@@ -82,6 +82,26 @@ def iter_keywords(node: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, st
             yield from iter_keywords(value, (*path, key))
 
 
+def json_type(value: Any) -> str:
+    """The JSON type name of a Python value (`integer`, `object`…): what a message may say about a value that
+    could be a secret, instead of the value itself."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list | tuple):
+        return "array"
+    return type(value).__name__
+
+
 def types_of(node: dict[str, Any]) -> set[str]:
     """The declared `type` of a schema node as a set (a plain string is one type, not its characters)."""
     declared = node.get("type")

@@ -22,7 +22,7 @@ from jsonschema.exceptions import SchemaError
 
 from acceptance.findings import Finding
 from acceptance.formats import FORMAT_CHECKER, FORMAT_VALIDATORS
-from acceptance.jsonschema_helpers import pointer, types_of
+from acceptance.jsonschema_helpers import json_type, pointer, types_of
 
 Message = dict[str, Any]
 StreamKey = tuple[str | None, str]  # (namespace, name)
@@ -210,7 +210,7 @@ def _always_valid(_value: Any) -> bool:
 
 def _schema_problem(schema: Any) -> str:
     if not isinstance(schema, dict):
-        return f"json_schema is {_json_kind(schema)}, expected an object"
+        return f"json_schema is {json_type(schema)}, expected an object"
     try:
         StrictDraft7Validator.check_schema(schema)
     except SchemaError as error:
@@ -236,13 +236,13 @@ def _declared_columns(schema: dict[str, Any]) -> frozenset[str]:
 def _error_describer(error: ValidationError) -> Callable[[], str]:
     def describe() -> str:
         where = pointer(list(error.absolute_path))
-        return f"value at {where} ({_json_kind(error.instance)}) violates {_rule(error)}"
+        return f"value at {where} ({json_type(error.instance)}) violates {_rule(error)}"
 
     return describe
 
 
 def _undeclared_describer(key: str, value: Any) -> Callable[[], str]:
-    return lambda: (f"value at {pointer([key])} ({_json_kind(value)}) violates undeclared column: {key!r} is not "
+    return lambda: (f"value at {pointer([key])} ({json_type(value)}) violates undeclared column: {key!r} is not "
                     "declared in the schema's properties (fail_on_extra_columns is on)")
 
 
@@ -340,7 +340,7 @@ class PrimaryKeyValueChecker:
         problems: list[tuple[Hashable, Callable[[], str]]] = []
         for path, value in zip(paths, values, strict=True):
             if isinstance(value, dict | list):
-                kind = _json_kind(value)
+                kind = json_type(value)
                 problems.append(((path, kind), lambda path=path, kind=kind: (
                     f"primary key {pointer(path)} has a value of type {kind}; primary key values cannot be objects "
                     "or arrays")))
@@ -738,25 +738,6 @@ def _record_of(message: Message) -> dict[str, Any] | None:
 def _stream_name(record: dict[str, Any]) -> str:
     name = record.get("stream")
     return name if isinstance(name, str) else repr(name)
-
-
-def _json_kind(value: Any) -> str:
-    """The JSON type of a value: the only thing about a record value a finding may show."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list | tuple):
-        return "array"
-    return type(value).__name__
 
 
 def _records(count: int) -> str:

@@ -35,7 +35,7 @@ from acceptance.cursors import (
     state_cursor_value,
 )
 from acceptance.findings import Finding
-from acceptance.jsonschema_helpers import pointer
+from acceptance.jsonschema_helpers import json_type, pointer
 from acceptance.state import (
     StateInput,
     StreamKey,
@@ -431,14 +431,14 @@ def _format_findings(configured: dict[str, Any], emitted: list[dict[str, Any]], 
         for value in _distinct(values):
             if declared and not _has_declared_type(value, declared):
                 findings.append(Finding(check, f"stream '{name}': cursor '{cursor}' is {_short(value)} "
-                                               f"({_json_type(value)}) in {origin}, but the schema declares "
+                                               f"({json_type(value)}) in {origin}, but the schema declares "
                                                f"{' or '.join(sorted(declared))}"))
     emitted_kinds = {_kind(v) for v in actuals}
-    emitted_types = " or ".join(sorted({_json_type(v) for v in actuals}))
+    emitted_types = " or ".join(sorted({json_type(v) for v in actuals}))
     for value in _distinct(futures):
         if _kind(value) not in emitted_kinds:
             findings.append(Finding(check, f"stream '{name}': the future state stores cursor '{cursor}' as "
-                                           f"{_json_type(value)} ({_short(value)}), but the connector's states "
+                                           f"{json_type(value)} ({_short(value)}), but the connector's states "
                                            f"store it as {emitted_types}"))
     regex = _cursor_regex(cursor_format, name)
     actual_strings = [v for v in _distinct(actuals) if isinstance(v, str)]
@@ -493,25 +493,13 @@ def _distinct(values: Iterable[Any]) -> list[Any]:
     return list(seen.values())
 
 
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "object" if isinstance(value, dict) else "array" if isinstance(value, list) else "null"
-
-
 def _kind(value: Any) -> str:
-    kind = _json_type(value)
+    kind = json_type(value)
     return "number" if kind == "integer" else kind
 
 
 def _has_declared_type(value: Any, declared: set[str]) -> bool:
-    kind = _json_type(value)
+    kind = json_type(value)
     if kind in declared or (kind == "integer" and "number" in declared):
         return True
     if kind == "number" and "integer" in declared and float(value).is_integer():

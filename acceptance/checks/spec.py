@@ -29,6 +29,7 @@ from acceptance.jsonschema_helpers import (
     iter_keys,
     iter_keywords,
     iter_schema_nodes,
+    json_type,
     pointer,
     types_of,
 )
@@ -514,7 +515,7 @@ def _describe_config_error(error: ValidationError) -> str:
     keyword, expected, instance = error.validator, error.validator_value, error.instance
     if keyword == "type":
         detail = f"expected type {' or '.join(expected) if isinstance(expected, list) else expected}, got " \
-                 f"{_json_type(instance)}"
+                 f"{json_type(instance)}"
     elif keyword == "required" and error.message.endswith(" is a required property"):
         # jsonschema raises one error per missing name; its message holds only that (schema-side) name.
         detail = f"missing required property {error.message.removesuffix(' is a required property')}"
@@ -638,26 +639,7 @@ def _shorten(text: str) -> str:
 
 
 def _type_name(value: Any) -> str:
-    return "nothing" if value is None else _json_type(value)
-
-
-def _json_type(value: Any) -> str:
-    """The JSON type name of a value (used for config values: the type, never the value itself)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
+    return "nothing" if value is None else json_type(value)
 
 
 def _type_words(node: dict[str, Any]) -> str:
