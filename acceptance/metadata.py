@@ -66,6 +66,12 @@ class MetadataData(_Open):
 class Metadata(_Open):
     data: MetadataData
 
+    @property
+    def certified(self) -> bool:
+        """Certified connectors get stricter defaults (upstream: `ab_internal.ql` >= 400)."""
+        quality = (self.data.model_extra or {}).get("ab_internal") or {}
+        return self.data.supportLevel == "certified" or (quality.get("ql") or 0) >= 400
+
 
 def load_metadata(folder: Path) -> Metadata | None:
     """The connector's metadata, or None when the folder has no metadata.yaml. Invalid files are errors."""

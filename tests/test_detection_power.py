@@ -126,3 +126,27 @@ def test_metadata_mutant_is_detected(test_name: str, fake_source: Callable[..., 
     outcome = run_acceptance(fake_source(change_metadata=METADATA_MUTANTS[test_name]), "--suite",
                              "connector_attributes")
     assert outcome.failed == {test_name}, outcome.texts
+
+
+def certified_file_based(data: dict) -> None:
+    data["supportLevel"] = "certified"
+    data["connectorSubtype"] = "file"
+
+
+def test_file_types_pass_when_every_type_is_read(fake_source: Callable[..., Path], run_acceptance: Runner) -> None:
+    folder = fake_source("file_based", change_metadata=certified_file_based)
+    outcome = run_acceptance(folder, "--suite", "basic_read", "-k", "file_types")
+    assert outcome.passed == {"test_all_supported_file_types_present[inputs0]"}, outcome.texts
+
+
+def test_file_types_fail_when_a_type_is_never_read(fake_source: Callable[..., Path], run_acceptance: Runner) -> None:
+    folder = fake_source("file_based,file_based_csv_only", change_metadata=certified_file_based)
+    outcome = run_acceptance(folder, "--suite", "basic_read", "-k", "file_types")
+    assert outcome.failed == {"test_all_supported_file_types_present[inputs0]"}
+    assert ".avro, .jsonl, .parquet" in outcome.texts["test_all_supported_file_types_present[inputs0]"]
+
+
+def test_file_types_are_not_checked_for_other_connectors(fake_source: Callable[..., Path],
+                                                         run_acceptance: Runner) -> None:
+    outcome = run_acceptance(fake_source("file_based,file_based_csv_only"), "--suite", "basic_read", "-k", "file_types")
+    assert outcome.skipped == {"test_all_supported_file_types_present[inputs0]"}

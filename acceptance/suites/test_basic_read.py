@@ -14,6 +14,7 @@ import pytest
 from acceptance import catalog as catalogs
 from acceptance.checks import basic_read as checks
 from acceptance.checks.expected_records import ExpectedRecordsMatcher, expected_streams_coverage, load_expected_records
+from acceptance.checks.file_types import FileTypesTracker, check_file_types_present
 from acceptance.context import AcceptanceContext, Deadline
 from acceptance.errors import InputFileError
 from acceptance.findings import Finding
@@ -31,6 +32,7 @@ class BasicRead:
     states: list[dict[str, Any]] = field(default_factory=list)
     findings: dict[str, list[Finding]] = field(default_factory=dict)
     expected: list[dict[str, Any]] | None = None
+    file_types: FileTypesTracker | None = None
 
 
 def empty_stream_names(inputs: Any) -> list[str]:
@@ -46,10 +48,14 @@ def validates_stream_statuses(acceptance: AcceptanceContext, inputs: Any) -> boo
     if inputs.validate_stream_statuses is not None:
         return bool(inputs.validate_stream_statuses)
     metadata = acceptance.metadata
-    if metadata is None:
-        return False
-    quality = (metadata.data.model_extra or {}).get("ab_internal", {}) or {}
-    return metadata.data.supportLevel == "certified" or (quality.get("ql") or 0) >= 400
+    return metadata is not None and metadata.certified
+
+
+def checks_file_types(acceptance: AcceptanceContext, inputs: Any) -> bool:
+    """Only certified file-based connectors (metadata `connectorSubtype: file`), unless `file_types.skip_test`."""
+    metadata = acceptance.metadata
+    return (metadata is not None and metadata.certified and metadata.data.connectorSubtype == "file"
+            and not inputs.file_types.skip_test)
 
 
 def load_expected(acceptance: AcceptanceContext, inputs: Any) -> list[dict[str, Any]]:
@@ -88,14 +94,17 @@ def read_and_check(acceptance: AcceptanceContext, inputs: Any, config: Any, cata
             extra_records=flags.extra_records, ignored_fields=ignored_field_paths(inputs),
             configured_streams=catalogs.stream_names(catalog),
         )
+    if checks_file_types(acceptance, inputs):
+        outcome.file_types = FileTypesTracker()
+    consumers = [*feeders.values(), *([outcome.file_types] if outcome.file_types else [])]
     for message in run.messages:
         kind = message.get("type")
         if kind == "RECORD":
             outcome.record_counts[(message.get("record") or {}).get("stream")] += 1
         elif kind == "STATE":
             outcome.states.append(message.get("state") or {})
-        for feeder in feeders.values():
-            feeder.feed(message)
+        for consumer in consumers:
+            consumer.feed(message)
     outcome.findings = {name: feeder.findings() for name, feeder in feeders.items()}
     return outcome
 
@@ -181,6 +190,16 @@ class TestBasicRead:
             detail = "\n" + run.describe_failure() if not run.succeeded else ""
             assert_no_findings(findings, acceptance.masker,
                                f"a read with an invalid catalog must emit an error TRACE message{detail}")
+
+    def test_all_supported_file_types_present(self, basic_read: BasicRead, inputs: Any,
+                                              acceptance: AcceptanceContext) -> None:
+        if inputs.file_types.skip_test:
+            pytest.skip(f"Bypassed: {inputs.file_types.bypass_reason or 'file_types.skip_test is true'}")
+        if basic_read.file_types is None:
+            pytest.skip("only for certified file-based connectors (metadata connectorSubtype: file)")
+        unsupported = [entry.extension for entry in inputs.file_types.unsupported_types or []]
+        assert_no_findings(check_file_types_present(basic_read.file_types.extensions, unsupported), acceptance.masker,
+                           "a file-based connector must read every file type it supports")
 
     def test_config_meets_strictness(self, inputs: Any, acceptance: AcceptanceContext) -> None:
         assert_strictness(acceptance, "basic_read", inputs)

@@ -32,7 +32,8 @@ MUTATIONS = {
     # basic_read
     "no_records", "empty_stream", "type_violation", "format_violation", "extra_column", "primary_key_null",
     "data_point_missing", "no_stream_status", "incomplete_status", "no_states", "legacy_state",
-    "crash_without_trace_on_bad_catalog", "record_value_changed", "record_missing",
+    "crash_without_trace_on_bad_catalog", "record_value_changed", "record_missing", "file_based",
+    "file_based_csv_only",
     # full_refresh
     "nondeterministic_values", "emitted_at_constant",
     # incremental
@@ -159,6 +160,10 @@ def user(index: int, active: set[str]) -> dict[str, Any]:
         record["updated_at"] = "yesterday"
     if "extra_column" in active:
         record["internal_note"] = "not in the schema"
+    if "file_based" in active:  # a file-based source: which file each record came from
+        extensions = [".avro", ".csv", ".jsonl", ".parquet", ".pdf"]
+        extension = ".csv" if "file_based_csv_only" in active else extensions[index % len(extensions)]
+        record["_ab_source_file_url"] = f"s3://bucket/data/part-{index}{extension}"
     return record
 
 
