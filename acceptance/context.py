@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -132,8 +133,9 @@ class AcceptanceContext:
             self._memo[key] = compute()
         return self._memo[key]  # type: ignore[no-any-return]
 
-    @property
+    @cached_property
     def metadata(self) -> Metadata | None:
+        """The connector's metadata.yaml, read once per session (None when there is none)."""
         return load_metadata(self.loaded.base_path)
 
     def connection_specification_or_none(self, timeout: float) -> Any:
@@ -146,7 +148,7 @@ class AcceptanceContext:
                 self._connection_specification = specs[0]["spec"].get("connectionSpecification")
         return self._connection_specification
 
-    def _cached_run(self, kind: str, config: Any, run: Any, expect: str) -> RunResult:
+    def _cached_run(self, kind: str, config: Any, run: Callable[[], RunResult], expect: str) -> RunResult:
         inputs = {"config": config, "environment": self.environment}
 
         def encode(result: RunResult) -> Any | None:
