@@ -9,18 +9,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 
+from acceptance.backend import Backend
 from acceptance.cache import Cache, digest
 from acceptance.config import LoadedConfig
-from acceptance.connector import ConnectorCommand, connector_identity
 from acceptance.errors import InputFileError
 from acceptance.metadata import Metadata, load_metadata
 from acceptance.protocol import Message, loads
-from acceptance.runner import LocalRunner, RunResult
+from acceptance.runner import ConnectorRunner, LocalRunner, RunResult
 from acceptance.runner import base as commands
 from acceptance.runner.spool import MessageSpool
 from acceptance.secrets import Masker, secret_values
@@ -40,9 +39,9 @@ class Deadline:
 
 
 class AcceptanceContext:
-    def __init__(self, loaded: LoadedConfig, command: ConnectorCommand, cache: Cache) -> None:
+    def __init__(self, loaded: LoadedConfig, backend: Backend, cache: Cache) -> None:
         self.loaded = loaded
-        self.command = command
+        self.backend = backend
         self.cache = cache
         self.masker = Masker()  # grows with the secrets of every config the run loads
         self.environment = {k: str(v) for k, v in (loaded.config.custom_environment_variables or {}).items()}
@@ -54,11 +53,19 @@ class AcceptanceContext:
     @property
     def identity(self) -> str:
         if self._identity is None:
-            self._identity = connector_identity(self.command)
+            self._identity = self.backend.identity()
         return self._identity
 
-    def runner(self) -> LocalRunner:
-        return LocalRunner(self.command.argv, cwd=self.command.cwd, environment=self.environment, masker=self.masker)
+    def runner(self) -> ConnectorRunner:
+        if self.backend.kind == "docker":
+            from acceptance.runner.docker import DockerRunner  # the Docker SDK is only imported when used
+
+            assert self.backend.image is not None
+            return DockerRunner(self.backend.image, environment=self.environment, masker=self.masker,
+                                network=self.backend.network)
+        command = self.backend.command
+        assert command is not None
+        return LocalRunner(command.argv, cwd=command.cwd, environment=self.environment, masker=self.masker)
 
     # -- inputs -------------------------------------------------------------------------------------------------
 
@@ -171,5 +178,5 @@ class AcceptanceContext:
         return self.cache.get_or_compute(self.identity, kind, inputs, run, encode=encode, decode=decode)
 
     def describe(self) -> str:
-        where: Path = self.command.cwd
-        return f"{self.runner().describe()} (chosen by {self.command.origin}); config {self.loaded.file}; base {where}"
+        how = f"chosen by {self.backend.command.origin}" if self.backend.command else "Docker backend"
+        return f"{self.runner().describe()} ({how}: {self.backend.reason}); config {self.loaded.file}"

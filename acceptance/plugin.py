@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from acceptance import registry
+from acceptance.backend import BACKENDS, choose_backend
 from acceptance.cache import Cache, default_cache_dir
 from acceptance.config import LoadedConfig, load_config
-from acceptance.connector import resolve_command
 from acceptance.context import AcceptanceContext, Deadline
 from acceptance.errors import UserError
 
@@ -43,6 +43,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--connector-command", metavar="CMD", default=None,
                     help="command that runs the connector (e.g. 'python main.py'); default: the folder's "
                          ".venv console script from `nox -s build`, else `python main.py` in the folder")
+    group.addoption("--backend", default="auto", choices=BACKENDS,
+                    help="run the connector's Docker image or a local process; auto: the image when Docker answers "
+                         "and it is built (and no --connector-command), else local")
+    group.addoption("--image", metavar="NAME", default=None,
+                    help="the connector image for the Docker backend (default: connector_image, else "
+                         "<dockerRepository>:dev)")
     group.addoption("--suite", action="append", default=[], choices=registry.names(), metavar="NAME",
                     help=f"run only this suite (repeatable): {', '.join(registry.names())}")
     group.addoption("--no-cache", action="store_true", default=False,
@@ -65,12 +71,13 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     try:
         loaded = load_config(Path(directory))
-        command = resolve_command(loaded.base_path, config.getoption("connector_command"))
+        backend = choose_backend(loaded, config.getoption("backend"), image=config.getoption("image"),
+                                 connector_command=config.getoption("connector_command"))
     except UserError as error:
         raise pytest.UsageError(str(error)) from None
     cache_dir = config.getoption("cache_dir")
     cache = Cache(Path(cache_dir) if cache_dir else None, enabled=not config.getoption("no_cache"))
-    config.stash[context_key] = AcceptanceContext(loaded, command, cache)
+    config.stash[context_key] = AcceptanceContext(loaded, backend, cache)
     hooks = load_connector_hooks(loaded.base_path)
     if hooks is not None:
         config.pluginmanager.register(hooks, name=f"connector-hooks:{loaded.base_path}")

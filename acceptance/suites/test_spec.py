@@ -6,12 +6,26 @@ from typing import Any
 
 import pytest
 
+from acceptance.backend import docker_client
 from acceptance.checks import spec as checks
+from acceptance.checks.image import check_entrypoint_environment, check_image_labels
 from acceptance.checks.messages import check_exactly_one
 from acceptance.context import AcceptanceContext
 from acceptance.protocol import connector_specification_problems
 from acceptance.runner.base import RunResult
 from acceptance.suites.support import assert_no_findings, fail_run, protocol_findings
+
+
+@pytest.fixture
+def image_config(acceptance: AcceptanceContext) -> dict[str, Any]:
+    """The `Config` of the connector's image (labels, env, entrypoint); these tests need the Docker backend."""
+    if acceptance.backend.kind != "docker" or acceptance.backend.image is None:
+        pytest.skip(f"needs the Docker backend; the connector runs as a local process ({acceptance.backend.reason})")
+    client = docker_client()
+    if client is None:
+        pytest.fail("the Docker engine stopped answering", pytrace=False)
+    return client.images.get(acceptance.backend.image).attrs.get("Config") or {}
+
 
 # Schema validity is part of test_spec_is_valid.
 SPEC_RULES = tuple(c for c in checks.SPEC_CHECKS if c is not checks.check_spec_is_valid_json_schema)
@@ -49,6 +63,15 @@ class TestSpec:
         """One rule of the connection specification (enum, oneOf, secrets, types, refs, groups, OAuth…)."""
         assert_no_findings(check(connector_spec), acceptance.masker, (check.__doc__ or check.__name__).strip()
                            .splitlines()[0])
+
+    def test_image_labels(self, image_config: dict[str, Any], acceptance: AcceptanceContext) -> None:
+        metadata = acceptance.metadata.data.model_dump() if acceptance.metadata else None
+        assert_no_findings(check_image_labels(image_config.get("Labels"), metadata), acceptance.masker,
+                           "the image labels must match metadata.yaml")
+
+    def test_image_environment_variables(self, image_config: dict[str, Any], acceptance: AcceptanceContext) -> None:
+        assert_no_findings(check_entrypoint_environment(image_config.get("Env"), image_config.get("Entrypoint")),
+                           acceptance.masker, "the image must declare AIRBYTE_ENTRYPOINT as its entrypoint")
 
     def test_oauth_is_default_method(self, connector_spec: dict[str, Any], inputs: Any,
                                      acceptance: AcceptanceContext) -> None:
