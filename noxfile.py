@@ -63,3 +63,29 @@ def tests(session: nox.Session) -> None:
 @nox.session(venv_backend="none")
 def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
+
+
+@nox.session(venv_backend="none")
+def base_image(session: nox.Session) -> None:
+    """Make the Python connector base image from Debian (debootstrap + docker import); reused when present.
+
+    nox -s base_image [-- --force] [--tag IMAGE:TAG ...]    (--tag adds tags to the default ones)
+    """
+    import argparse
+    import logging
+
+    from tasks.base_image import DEFAULT_TAGS, build_base_image
+
+    parser = argparse.ArgumentParser(prog="nox -s base_image --", exit_on_error=False)
+    parser.add_argument("--force", action="store_true", help="rebuild even when the image exists")
+    parser.add_argument("--tag", action="append", default=[], metavar="IMAGE:TAG", help="also tag the image so")
+    try:
+        args, unknown = parser.parse_known_args(session.posargs)
+    except argparse.ArgumentError as error:
+        session.error(f"nox -s base_image: {error}")
+    if unknown:
+        session.error(f"nox -s base_image: unknown arguments {' '.join(unknown)} (expected --force, --tag IMAGE:TAG)")
+    for chatty in ("docker", "urllib3", "filelock"):  # nox logs at DEBUG: keep the engine's HTTP calls out
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    tags = list(dict.fromkeys([*DEFAULT_TAGS, *args.tag]))
+    _user_errors_as_messages(session, lambda: build_base_image(tags, say=session.log, force=args.force))
