@@ -9,6 +9,7 @@ virtualenvs, so the suites of one connector share one install and one on-disk ca
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -17,9 +18,11 @@ import nox
 sys.path.insert(0, str(Path(__file__).parent))
 
 from acceptance import registry
+from acceptance.backend import docker_client
 from acceptance.errors import UserError
 from tasks import acceptance as acceptance_task
 from tasks.build import build_virtualenv
+from tasks.image_build import build_image
 
 nox.options.default_venv_backend = "none"
 nox.options.sessions = ["lint", "tests"]
@@ -32,12 +35,23 @@ def _user_errors_as_messages(session: nox.Session, action: object) -> object:
         session.error(str(error))
 
 
+def _quiet_docker_logs() -> None:
+    for chatty in ("docker", "urllib3", "filelock"):  # nox logs at DEBUG: keep the engine's HTTP calls out
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+
+
 @nox.session(venv_backend="none")
 def build(session: nox.Session) -> None:
-    """Build a connector: its virtualenv (`connectors/<name>/.venv`)."""
+    """Build a connector: its image `<dockerRepository>:dev` where Docker answers (from its Dockerfile, or generated
+    from its base image), else its virtualenv (`connectors/<name>/.venv`); `--backend local` forces the venv."""
     args = _user_errors_as_messages(session, lambda: acceptance_task.parse_args(session.posargs, prog="build"))
+    _quiet_docker_logs()
     for folder in args.connectors:  # type: ignore[attr-defined]
-        _user_errors_as_messages(session, lambda f=folder: build_virtualenv(f, say=session.log))
+        wants_image = args.backend == "docker" or (args.backend == "auto" and docker_client() is not None)  # type: ignore[attr-defined]
+        if wants_image:
+            _user_errors_as_messages(session, lambda f=folder: build_image(f, say=session.log))
+        else:
+            _user_errors_as_messages(session, lambda f=folder: build_virtualenv(f, say=session.log))
 
 
 @nox.session(venv_backend="none")
@@ -45,12 +59,13 @@ def build(session: nox.Session) -> None:
 def acceptance(session: nox.Session, suite: str) -> None:
     """Run one acceptance suite against a connector (all suites when the session is given without a suite)."""
     args = _user_errors_as_messages(session, lambda: acceptance_task.parse_args(session.posargs, prog="acceptance"))
+    _quiet_docker_logs()
     for folder in args.connectors:  # type: ignore[attr-defined]
-        _user_errors_as_messages(
-            session, lambda f=folder: acceptance_task.ensure_runnable(f, args.connector_command, say=session.log)
+        backend = _user_errors_as_messages(
+            session, lambda f=folder: acceptance_task.prepare_backend(f, args, say=session.log)
         )
         # Exit code 5 (nothing collected): the suite has no tests for this connector, which is not a failure.
-        session.run(*acceptance_task.pytest_command(folder, args, [suite]), success_codes=[0, 5])
+        session.run(*acceptance_task.pytest_command(folder, args, [suite], backend), success_codes=[0, 5])
 
 
 @nox.session(venv_backend="none")
@@ -72,7 +87,6 @@ def base_image(session: nox.Session) -> None:
     nox -s base_image [-- --force] [--tag IMAGE:TAG ...]    (--tag adds tags to the default ones)
     """
     import argparse
-    import logging
 
     from tasks.base_image import DEFAULT_TAGS, build_base_image
 
@@ -85,7 +99,6 @@ def base_image(session: nox.Session) -> None:
         session.error(f"nox -s base_image: {error}")
     if unknown:
         session.error(f"nox -s base_image: unknown arguments {' '.join(unknown)} (expected --force, --tag IMAGE:TAG)")
-    for chatty in ("docker", "urllib3", "filelock"):  # nox logs at DEBUG: keep the engine's HTTP calls out
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    _quiet_docker_logs()
     tags = list(dict.fromkeys([*DEFAULT_TAGS, *args.tag]))
     _user_errors_as_messages(session, lambda: build_base_image(tags, say=session.log, force=args.force))

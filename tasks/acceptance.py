@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from acceptance.backend import BACKENDS, docker_client
 from acceptance.connector import resolve_command
 from acceptance.errors import UserError
 from acceptance.plugin import SUITES_DIR
 from tasks.build import build_virtualenv, requirement_for
 from tasks.connectors import connectors_root, find_connector
+from tasks.image_build import build_image
 
 
 @dataclass
@@ -20,11 +23,12 @@ class AcceptanceArgs:
     no_cache: bool = False
     cache_dir: str | None = None
     pytest_args: list[str] = field(default_factory=list)
+    backend: str = "auto"
 
 
 def parse_args(posargs: list[str], *, prog: str) -> AcceptanceArgs:
-    """`<connector>... [--connector-command CMD] [--no-cache] [--cache-dir DIR] [--connectors-root DIR]`;
-    anything else is passed on to pytest."""
+    """`<connector>... [--backend auto|local|docker] [--connector-command CMD] [--no-cache] [--cache-dir DIR]
+    [--connectors-root DIR]`; anything else is passed on to pytest."""
     # allow_abbrev=False: pytest options such as `--co` must reach pytest, not match --connector-command.
     parser = argparse.ArgumentParser(prog=prog, add_help=True, allow_abbrev=False)
     parser.add_argument("connectors", nargs="*", metavar="CONNECTOR", help="name under the connectors root, or path")
@@ -32,15 +36,16 @@ def parse_args(posargs: list[str], *, prog: str) -> AcceptanceArgs:
     parser.add_argument("--no-cache", action="store_true")
     parser.add_argument("--cache-dir", default=None)
     parser.add_argument("--connectors-root", default=None)
+    parser.add_argument("--backend", default="auto", choices=BACKENDS)
     known, rest = parser.parse_known_args(posargs)
     if not known.connectors:
         raise UserError(f"{prog}: name a connector, e.g. `nox -s {prog} -- source-faker`")
     root = connectors_root(known.connectors_root)
     folders = [find_connector(name, root) for name in known.connectors]
-    return AcceptanceArgs(folders, known.connector_command, known.no_cache, known.cache_dir, rest)
+    return AcceptanceArgs(folders, known.connector_command, known.no_cache, known.cache_dir, rest, known.backend)
 
 
-def ensure_runnable(folder: Path, connector_command: str | None, say: object = print) -> None:
+def ensure_runnable(folder: Path, connector_command: str | None, say: Callable[[str], None] = print) -> None:
     """Build the connector's virtualenv when that is how it runs (no --connector-command, no main.py)."""
     if connector_command or (folder / "main.py").is_file():
         return
@@ -48,14 +53,39 @@ def ensure_runnable(folder: Path, connector_command: str | None, say: object = p
         requirement_for(folder)
     except UserError:
         return  # nothing to build: resolve_command below names the options
-    build_virtualenv(folder, say=say)  # type: ignore[arg-type]
+    build_virtualenv(folder, say=say)
     resolve_command(folder)
 
 
-def pytest_command(folder: Path, args: AcceptanceArgs, suites: list[str]) -> list[str]:
+def prepare_backend(folder: Path, args: AcceptanceArgs, say: Callable[[str], None] = print) -> list[str]:
+    """Build what the run needs — the image when Docker answers (and no local run is asked for), else the
+    virtualenv — say which backend is used, and return the pytest options that select it."""
+    if args.backend == "local" or args.connector_command:
+        ensure_runnable(folder, args.connector_command, say)
+        return ["--backend", "local"]
+    client = docker_client()
+    problem = "no Docker engine answers" if client is None else None
+    if client is not None:
+        try:
+            built = build_image(folder, say=say, client=client)
+        except UserError as error:
+            problem = f"the image could not be built: {str(error).splitlines()[0]}"
+        else:
+            say(f"{folder.name}: running the suites against the Docker image {built.tag}")
+            return ["--backend", "docker", "--image", built.tag]
+    if args.backend == "docker":
+        raise UserError(f"--backend docker: {problem}")
+    say(f"{folder.name}: {problem}; running the connector as a local process")
+    ensure_runnable(folder, None, say)
+    return ["--backend", "local"]
+
+
+def pytest_command(folder: Path, args: AcceptanceArgs, suites: list[str], backend_options: Sequence[str] = ()
+                   ) -> list[str]:
     # --rootdir: short test ids (`test_spec.py::TestSpec::…`) wherever the package is installed.
     command = ["python", "-m", "pytest", "-p", "acceptance.plugin", f"--acceptance-test-config={folder}",
                f"--rootdir={SUITES_DIR}", "-p", "no:cacheprovider", "-rfEs"]
+    command += list(backend_options)
     for suite in suites:
         command += ["--suite", suite]
     if args.connector_command:

@@ -84,9 +84,12 @@ def run_acceptance(pytester: pytest.Pytester, shared_cache_dir: Path) -> Callabl
     from acceptance.plugin import SUITES_DIR
 
     def run(folder: Path, *args: str) -> AcceptanceOutcome:
+        # The local backend unless a test asks otherwise: a built image of the fake connector must not be picked
+        # up (these tests edit the copy's code and read pid files it writes on the host).
+        backend = () if any(a.startswith("--backend") for a in args) else ("--backend=local",)
         recorder = pytester.inline_run(
             "-p", "acceptance.plugin", f"--acceptance-test-config={folder}", f"--rootdir={SUITES_DIR}",
-            f"--cache-dir={shared_cache_dir}", "-p", "no:cacheprovider", *args,
+            f"--cache-dir={shared_cache_dir}", "-p", "no:cacheprovider", *backend, *args,
         )
         outcomes: dict[str, str] = {}
         texts: dict[str, str] = {}

@@ -23,8 +23,8 @@ def test_hook_fixture_starts_the_service_the_connector_reads_and_stops_it(pytest
     os.environ["NOTES_SERVICE_PIDFILE"] = str(pidfile)
     try:
         result = pytester.runpytest_subprocess(
-            "-p", "acceptance.plugin", f"--acceptance-test-config={folder}", f"--rootdir={SUITES_DIR}",
-            f"--cache-dir={tmp_path / 'cache'}", "-p", "no:cacheprovider", "-rA",
+            "-p", "acceptance.plugin", "--backend=local", f"--acceptance-test-config={folder}",
+            f"--rootdir={SUITES_DIR}", f"--cache-dir={tmp_path / 'cache'}", "-p", "no:cacheprovider", "-rA",
         )
     finally:
         del os.environ["NOTES_SERVICE_PIDFILE"]
@@ -49,7 +49,7 @@ def test_without_the_hook_the_connector_cannot_reach_its_service(pytester: pytes
     shutil.copytree(HTTP_SOURCE, folder, ignore=shutil.ignore_patterns("__pycache__", "secrets"))
     (folder / "integration_tests" / "acceptance.py").unlink()
     result = pytester.runpytest_subprocess(
-        "-p", "acceptance.plugin", f"--acceptance-test-config={folder}", f"--rootdir={SUITES_DIR}",
+        "-p", "acceptance.plugin", "--backend=local", f"--acceptance-test-config={folder}", f"--rootdir={SUITES_DIR}",
         "-p", "no:cacheprovider", "--suite", "connection",
     )
     assert result.ret == 1
@@ -60,7 +60,8 @@ def test_a_broken_hook_file_is_a_usage_error(pytester: pytest.Pytester, tmp_path
     folder = tmp_path / "http-source"
     shutil.copytree(HTTP_SOURCE, folder, ignore=shutil.ignore_patterns("__pycache__", "secrets"))
     (folder / "integration_tests" / "acceptance.py").write_text("import not_a_module_that_exists\n")
-    result = pytester.runpytest_subprocess("-p", "acceptance.plugin", f"--acceptance-test-config={folder}")
+    result = pytester.runpytest_subprocess(
+        "-p", "acceptance.plugin", "--backend=local", f"--acceptance-test-config={folder}")
     output = result.stdout.str() + result.stderr.str()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "integration_tests/acceptance.py" in output and "not_a_module_that_exists" in output

@@ -139,7 +139,7 @@ def test_secrets_are_masked_in_everything_printed_and_cached(fake_source: Make, 
     folder = fake_source("print_secret,check_always_fails")
     cache_dir = tmp_path / "cache"
     result = pytester.runpytest_subprocess(
-        "-p", "acceptance.plugin", f"--acceptance-test-config={folder}", f"--rootdir={SUITES_DIR}",
+        "-p", "acceptance.plugin", "--backend=local", f"--acceptance-test-config={folder}", f"--rootdir={SUITES_DIR}",
         f"--cache-dir={cache_dir}", "-p", "no:cacheprovider", "-rA", "--suite", "connection", "--suite", "discovery",
     )
     output = result.stdout.str() + result.stderr.str()
@@ -211,7 +211,8 @@ def test_invalid_config_file_is_a_usage_error_without_traceback(content: str, ex
                                                                 pytester: pytest.Pytester) -> None:
     (tmp_path / "acceptance-test-config.yml").write_text(content)
     (tmp_path / "main.py").write_text("")
-    result = pytester.runpytest_subprocess("-p", "acceptance.plugin", f"--acceptance-test-config={tmp_path}")
+    result = pytester.runpytest_subprocess(
+        "-p", "acceptance.plugin", "--backend=local", f"--acceptance-test-config={tmp_path}")
     output = result.stdout.str() + result.stderr.str()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert expected in output and "acceptance-test-config.yml" in output
@@ -220,7 +221,8 @@ def test_invalid_config_file_is_a_usage_error_without_traceback(content: str, ex
 
 def test_connector_that_cannot_be_run_is_a_usage_error(tmp_path: Path, pytester: pytest.Pytester) -> None:
     (tmp_path / "acceptance-test-config.yml").write_text("acceptance_tests: {spec: {tests: [{}]}}\n")
-    result = pytester.runpytest_subprocess("-p", "acceptance.plugin", f"--acceptance-test-config={tmp_path}")
+    result = pytester.runpytest_subprocess(
+        "-p", "acceptance.plugin", "--backend=local", f"--acceptance-test-config={tmp_path}")
     output = result.stdout.str() + result.stderr.str()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "--connector-command" in output and "main.py" in output and "Traceback" not in output
