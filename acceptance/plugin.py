@@ -57,10 +57,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"shared cache folder (default {default_cache_dir()}; env CONNECTOR_ACCEPTANCE_CACHE_DIR)")
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
-    # The suites live in this package: collect them whenever the plugin is asked to test a connector.
+    # The suites live in this package: collect them whenever the plugin is asked to test a connector. They must be
+    # the run's paths before pytest picks its initial conftests, or it would fall back to the `testpaths` of
+    # whatever project the command runs in and load that project's conftest.py into the acceptance run.
     if any(a == CONFIG_OPTION or a.startswith(CONFIG_OPTION + "=") for a in args):
         args.append(str(SUITES_DIR))
+        paths = early_config.known_args_namespace.file_or_dir
+        if str(SUITES_DIR) not in paths:
+            paths.append(str(SUITES_DIR))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -82,6 +82,7 @@ How = Literal["dockerfile", "generated"]
 INTEGRATION_CODE = "/airbyte/integration_code"
 DEFAULT_BASE_IMAGE = "airbyte/python-connector-base:local"
 DEV_TAG = "dev"
+TEMPORARY_TAG_PREFIX = "build-"  # `<repository>:build-<random>`: an image not yet checked
 INPUTS_LABEL = f"{CONTAINER_LABEL}.build-inputs"  # on images: the hash of what they were built from
 BUILD_LABEL = f"{CONTAINER_LABEL}.build"  # on the `spec` check's container: the repository being built
 WHEELHOUSE_DIR = ".wheelhouse"
@@ -92,6 +93,7 @@ CUSTOMIZATION_FILE = "build_customization.py"
 BUILD_FILES = ("pyproject.toml", "poetry.lock", "setup.py", "requirements.txt")
 PIP_BUILD_ARGS = ("PIP_FIND_LINKS", "PIP_NO_INDEX")
 SPEC_TIMEOUT_SECONDS = 120
+BUILD_TIMEOUT_SECONDS = 3600  # the longest a build step may stay silent
 LOG_TAIL_LINES = 20
 LOCK_TIMEOUT_SECONDS = 1800
 # Bump when the generated Dockerfile changes shape: images built by an older version are then rebuilt.
@@ -143,7 +145,7 @@ def build_image(
     """Build the connector's image, check that it answers `spec`, tag it `<dockerRepository>:dev`.
 
     `base_image` overrides the metadata's base (generated builds only); `force` rebuilds even when the inputs are
-    unchanged. Builds of one connector folder are serialised (a lock file in the temp directory)."""
+    unchanged."""
     folder = folder.resolve()
     metadata = load_metadata(folder)
     repository = _repository(folder, metadata)
@@ -151,8 +153,11 @@ def build_image(
     if how == "generated" and not (metadata and metadata.data.dockerImageTag):
         raise BuildError(f"{folder / METADATA_FILE}: data.dockerImageTag is needed for the io.airbyte.version label")
     client = client or docker_client()
-    lock = Path(tempfile.gettempdir()) / f"connector-acceptance-image-{_short_hash(str(folder))}.lock"
+    # Builds of one repository are serialised (its `:dev` tag is what they share): parallel sessions wait, then
+    # find the image up to date.
+    lock = Path(tempfile.gettempdir()) / f"connector-acceptance-image-{_short_hash(repository)}.lock"
     with FileLock(str(lock), timeout=LOCK_TIMEOUT_SECONDS):
+        _remove_stale_temporary_tags(client, repository)
         return _build_image(folder, metadata, repository, how, base_image, say, client, force, network_mode)
 
 
@@ -161,6 +166,7 @@ def _build_image(
     client: docker.DockerClient, force: bool, network_mode: str,
 ) -> BuiltImage:
     name, tag = folder.name, f"{repository}:{DEV_TAG}"
+    instructions: list[tuple[str, str]] = []
     if how == "dockerfile":
         if base_image:
             say(f"{name}: the base image option is ignored: the Dockerfile names its own")
@@ -176,7 +182,7 @@ def _build_image(
         return BuiltImage(tag, current.id, how, reused=True)
 
     started = time.monotonic()
-    temporary = f"{repository}:build-{uuid.uuid4().hex[:12]}"
+    temporary = f"{repository}:{TEMPORARY_TAG_PREFIX}{uuid.uuid4().hex[:12]}"
     say(f"{name}: building {tag} ({'its Dockerfile' if how == 'dockerfile' else 'generated FROM ' + bases[0]})")
     with tempfile.TemporaryDirectory(prefix="connector-acceptance-image-") as work:
         build = _DockerBuild(client, temporary, {INPUTS_LABEL: inputs}, network_mode, say, name)
@@ -191,7 +197,9 @@ def _build_image(
         # Untag; a failed image goes with its tag (noprune=False), a good one keeps its `:dev` tag.
         _remove_image(client, temporary)
     if current is not None and current.id != build.image_id:
-        _remove_image(client, current.id)  # the previous `:dev`, now untagged; kept while a container uses it
+        previous = _get_image(client, current.id)
+        if previous is not None and not previous.tags:  # the previous `:dev`, now untagged: kept if in use
+            _remove_image(client, current.id)
     seconds = time.monotonic() - started
     say(f"{name}: built {tag} ({_short_id(build.image_id)}) in {seconds:.1f}s; it answers spec")
     return BuiltImage(tag, build.image_id, how, dockerfile=dockerfile, log=tuple(build.log), seconds=seconds)
@@ -529,15 +537,22 @@ def _wheelhouse_locations(instructions: list[tuple[str, str]], workdir_of: Calla
 
 
 def _copy_words(args: str) -> list[str]:
-    if args.startswith("["):
+    """`[--flag…] src… dest`, in shell form or JSON form, as words."""
+    flags: list[str] = []
+    rest = args.strip()
+    while rest.startswith("--"):
+        flag, _, rest = rest.partition(" ")
+        flags.append(flag)
+        rest = rest.strip()
+    if rest.startswith("["):
         try:
-            return [str(w) for w in json.loads(args)]
+            return [*flags, *(str(w) for w in json.loads(rest))]
         except json.JSONDecodeError:
             pass
     try:
-        return shlex.split(args)
+        return [*flags, *shlex.split(rest)]
     except ValueError:
-        return args.split()
+        return [*flags, *rest.split()]
 
 
 # -- Docker ---------------------------------------------------------------------------------------------------------
@@ -561,7 +576,7 @@ class _DockerBuild:
             stream = self.client.api.build(
                 path=str(context), dockerfile=dockerfile, tag=self.tag, rm=True, forcerm=True, pull=False,
                 buildargs=buildargs, labels=self.labels if labels else None, network_mode=self.network_mode,
-                decode=True,
+                decode=True, timeout=BUILD_TIMEOUT_SECONDS,
             )
             for chunk in stream:
                 if "stream" in chunk:
@@ -574,6 +589,8 @@ class _DockerBuild:
                     error = str((chunk.get("errorDetail") or {}).get("message") or chunk["error"])
         except docker.errors.APIError as api_error:
             error = str(api_error.explanation or api_error)
+        except requests.exceptions.RequestException as lost:  # the engine went away, or a step hung
+            error = f"lost the Docker engine during the build ({type(lost).__name__}: {lost})"
         if pending:
             self._line(pending)
         if error or not self.image_id:
@@ -658,6 +675,14 @@ def _remove_image(client: docker.DockerClient, ref: str) -> None:
         pass
     except docker.errors.APIError:  # still used by a container of someone else: it stays, untagged or not
         pass
+
+
+def _remove_stale_temporary_tags(client: docker.DockerClient, repository: str) -> None:
+    """Temporary tags left by a build that was killed (the caller holds the repository's lock)."""
+    for image in client.images.list(name=repository):
+        for tag in image.tags:
+            if tag.startswith(f"{repository}:{TEMPORARY_TAG_PREFIX}"):
+                _remove_image(client, tag)
 
 
 def _short_id(image_id: str) -> str:

@@ -110,16 +110,17 @@ def run_acceptance(pytester: pytest.Pytester, shared_cache_dir: Path) -> Callabl
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """After the whole run (the xdist controller, or a plain run), no container of ours may be left, running or
-    stopped: every timeout, crash and Ctrl-C path must have removed its container."""
+    stopped: every timeout, crash and Ctrl-C path must have removed its container. Containers of other live
+    sessions on a shared engine are theirs (their owner process still runs) and are not counted."""
     if hasattr(session.config, "workerinput"):  # an xdist worker: the controller checks once all are done
         return
     try:
-        from acceptance.runner.docker import CONTAINER_LABEL, docker_client
+        from acceptance.runner.docker import CONTAINER_LABEL, docker_client, is_leftover
 
         client = docker_client()
     except Exception:  # no Docker here: nothing can be left
         return
-    leftovers = client.containers.list(all=True, filters={"label": CONTAINER_LABEL})
+    leftovers = [c for c in client.containers.list(all=True, filters={"label": CONTAINER_LABEL}) if is_leftover(c)]
     if leftovers:
         names = ", ".join(f"{c.short_id} ({c.status}, {c.image.tags or c.image.short_id})" for c in leftovers)
         session.config.get_terminal_writer().line(f"containers left behind by the tests: {names}", red=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from acceptance import registry
+from acceptance.backend import docker_client
 from acceptance.connector import venv_bin
 from tasks.build import build_virtualenv
 
@@ -111,3 +112,25 @@ def test_source_faker_invalid_config_is_reported_as_failed_check(faker_script: P
     assert result.exit_code == 0 and len(statuses) == 1
     assert statuses[0]["connectionStatus"]["status"] == "FAILED"
     assert "'abc' is not of type 'integer'" in statuses[0]["connectionStatus"]["message"]
+
+
+def test_source_faker_builds_into_an_image_and_passes_every_suite_in_docker(tmp_path: Path) -> None:
+    client = docker_client()
+    if client is None:
+        pytest.skip("no Docker engine answers: the Docker end-to-end test needs one")
+    from tasks.base_image import DEFAULT_TAGS, build_base_image
+
+    build_base_image(list(DEFAULT_TAGS), say=lambda _: None)  # reused when present
+    result = subprocess.run(
+        [sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), "-s", "acceptance", "--", "source-faker",
+         "--backend", "docker", f"--cache-dir={tmp_path / 'cache'}", "-v"],
+        capture_output=True, text=True, cwd=ROOT, timeout=1800, check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    assert "running the suites against the Docker image airbyte/source-faker:dev" in output
+    for test in ("test_image_labels[inputs0]", "test_image_environment_variables[inputs0]",
+                 "test_records_match_schema[inputs0]", "test_two_sequential_reads[inputs0]"):
+        assert f"{test} PASSED" in output, test
+    labels = client.images.get("airbyte/source-faker:dev").labels
+    assert labels["io.airbyte.name"] == "airbyte/source-faker" and labels["io.airbyte.version"] == "7.2.1"

@@ -334,13 +334,14 @@ def remove_leftover_containers(client: docker.DockerClient, *, include_active: b
     another host (a shared engine) or without an owner are judged by their state (no longer running)."""
     removed = 0
     for container in client.containers.list(all=True, filters={"label": CONTAINER_LABEL}):
-        if include_active or _is_leftover(container):
+        if include_active or is_leftover(container):
             _remove(container)
             removed += 1
     return removed
 
 
-def _is_leftover(container: Container) -> bool:
+def is_leftover(container: Container) -> bool:
+    """One of ours whose owner process (on this host) is gone, or, without a live owner, no longer running."""
     labels = container.labels or {}
     if labels.get(OWNER_HOST_LABEL) == socket.gethostname() and labels.get(OWNER_PID_LABEL, "").isdigit():
         return not _process_alive(int(labels[OWNER_PID_LABEL]))
