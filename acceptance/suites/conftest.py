@@ -89,3 +89,92 @@ def assert_strictness(acceptance: AcceptanceContext, suite: str, inputs: Any) ->
         pytest.fail("test_strictness_level high requires:\n" + "\n".join(f"- {p}" for p in problems), pytrace=False)
     if strictness(acceptance.loaded) != "high":
         pytest.skip("strictness rules are only enforced at test_strictness_level high")
+
+
+# -- the client (setup/teardown) container of `client_container_config` (reference §1.8) ------------------------------
+# (its imports live here, with the fixtures they serve)
+
+import logging  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+
+from acceptance.client_container import ClientContainer, ClientContainers  # noqa: E402
+from acceptance.plugin import context_key, timeout_key  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+
+@pytest.fixture(scope="session")
+def client_containers(acceptance: AcceptanceContext) -> ClientContainers:
+    """The session's client containers, one per distinct config: each image is looked up (or built) once."""
+    return ClientContainers(acceptance.loaded.base_path, acceptance.masker)
+
+
+def _entry_of(request: pytest.FixtureRequest) -> Any:
+    """The test's `inputs` entry without instantiating the fixture (None for tests without one, or skipped)."""
+    callspec = getattr(request.node, "callspec", None)
+    if "inputs" not in request.fixturenames or callspec is None:
+        return None
+    return callspec.params.get("inputs")
+
+
+def _client_container(request: pytest.FixtureRequest, entry: Any) -> ClientContainer | None:
+    config = getattr(entry, "client_container_config", None)
+    if config is None:
+        return None
+    acceptance: AcceptanceContext = request.getfixturevalue("acceptance")
+    where = f"{entry.location}.client_container_config"
+    if config.secrets_path:  # mask the secrets the client gets as the connector's own would be
+        secrets = acceptance.load_json(config.secrets_path, f"{where}.secrets_path")
+        acceptance.learn_secrets(secrets, request.node.stash.get(timeout_key, 600.0))
+    containers: ClientContainers = request.getfixturevalue("client_containers")
+    return containers.get(config, where)
+
+
+@pytest.fixture(autouse=True)
+def client_container_setup(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Around each test of an entry with a client_container_config: its setup_command before (then the container's
+    integration_tests is copied back to the host), its teardown_command after. Each command gets the test's time
+    budget. A failing setup still runs the teardown (to clean up what it started), then fails the test."""
+    entry = _entry_of(request)
+    container = _client_container(request, entry) if entry is not None else None
+    if container is None:
+        yield
+        return
+    timeout = request.node.stash.get(timeout_key, 600.0)
+    try:
+        container.setup(timeout)
+    except Exception:
+        try:
+            container.teardown(timeout)
+        except Exception as error:  # the setup's failure is the one to report
+            log.warning("client container teardown after a failed setup also failed: %s", error)
+        raise
+    yield
+    container.teardown(timeout)
+
+
+@pytest.fixture
+def between_syncs(request: pytest.FixtureRequest) -> Callable[[], None]:
+    """Runs the entry's between_syncs_command (no-op without one): incremental calls it between its two reads."""
+    entry = _entry_of(request)
+    container = _client_container(request, entry) if entry is not None else None
+    timeout = request.node.stash.get(timeout_key, 600.0)
+
+    def run() -> None:
+        if container is not None:
+            container.between_syncs(timeout)
+
+    return run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def client_container_final_teardown(request: pytest.FixtureRequest) -> Iterator[None]:
+    """`acceptance_tests.client_container_config.final_teardown_command`: run once, when the session ends."""
+    context = request.config.stash.get(context_key, None)
+    config = context.loaded.config.acceptance_tests.client_container_config if context is not None else None
+    if config is None or not config.final_teardown_command:
+        yield
+        return
+    containers: ClientContainers = request.getfixturevalue("client_containers")
+    yield
+    containers.get(config, "acceptance_tests.client_container_config").final_teardown()

@@ -3,6 +3,7 @@ promise: every record of a resumed read has a cursor at or after the state's).""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -46,7 +47,8 @@ def cursor_findings(catalog: dict[str, Any], state: Any, run: RunResult) -> list
 @pytest.mark.usefixtures("inputs")
 class TestIncremental:
     def test_two_sequential_reads(self, connector_config: Any, incremental_catalog: dict[str, Any],
-                                  acceptance: AcceptanceContext, deadline: Deadline) -> None:
+                                  acceptance: AcceptanceContext, deadline: Deadline,
+                                  between_syncs: Callable[[], None]) -> None:
         """Read 1 emits records and states; read 2, from read 1's last state, emits no record before it."""
         first = read_ok(acceptance, connector_config, incremental_catalog, deadline, "the first incremental read")
         tracker = StateTracker().feed_all(first.messages)
@@ -54,6 +56,7 @@ class TestIncremental:
                                                                           tracker.count),
                            acceptance.masker, "the first incremental read must emit records and states")
         state = next_read_state(tracker)
+        between_syncs()  # the client container's between_syncs_command, when configured (reference §1.8)
         second = read_ok(acceptance, connector_config, incremental_catalog, deadline,
                          "the second incremental read (from the first read's state)", state)
         assert_no_findings(cursor_findings(incremental_catalog, state, second), acceptance.masker,
