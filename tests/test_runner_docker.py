@@ -23,9 +23,8 @@ import pytest
 from acceptance.errors import UserError
 from acceptance.protocol import is_non_protocol
 from acceptance.runner import docker as docker_runner
-from acceptance.runner.base import STDERR_TAIL_LINES, RunResult
+from acceptance.runner.base import MAX_STDERR_LINE_CHARS, STDERR_TAIL_LINES, RunResult
 from acceptance.runner.docker import CONTAINER_LABEL, DockerRunner, remove_leftover_containers
-from acceptance.runner.local import MAX_STDERR_LINE_CHARS
 from acceptance.secrets import MASK, Masker
 
 BASE_IMAGE = "airbyte/python-connector-base:local"

@@ -12,8 +12,8 @@ import pytest
 
 from acceptance.protocol import NON_PROTOCOL, is_non_protocol
 from acceptance.runner import base, local, spool
-from acceptance.runner.base import STDERR_TAIL_LINES, RunResult
-from acceptance.runner.local import MAX_STDERR_LINE_CHARS, LocalRunner
+from acceptance.runner.base import MAX_STDERR_LINE_CHARS, STDERR_TAIL_LINES, RunResult
+from acceptance.runner.local import LocalRunner
 from acceptance.runner.spool import MessageSpool
 from acceptance.secrets import MASK, Masker
 

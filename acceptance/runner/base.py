@@ -4,14 +4,47 @@ from __future__ import annotations
 
 import math
 import shlex
-from collections.abc import Sequence
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from acceptance.protocol import Message, trace_errors
 from acceptance.runner.spool import MessageSpool
+from acceptance.secrets import Masker
 
 STDERR_TAIL_LINES = 50
+MAX_STDERR_LINE_CHARS = 2000
+
+
+def append_stderr_line(tail: deque[str], line: str, masker: Masker) -> None:
+    """Keep one stderr line in the bounded tail, masked first: cutting through a secret would leave its start."""
+    text = masker.mask(line.rstrip("\r\n"))
+    tail.append(text if len(text) <= MAX_STDERR_LINE_CHARS else text[:MAX_STDERR_LINE_CHARS] + "…")
+
+
+class Watchdog:
+    """Calls `stop` once `timeout` seconds have passed (never without a timeout); `fired` tells it happened."""
+
+    def __init__(self, timeout: float | None, stop: Callable[[], None]) -> None:
+        self.fired = threading.Event()
+        self._stop = stop
+        self._timer = threading.Timer(timeout, self._fire) if timeout is not None else None
+        if self._timer:
+            self._timer.daemon = True
+
+    def start(self) -> None:
+        if self._timer:
+            self._timer.start()
+
+    def cancel(self) -> None:
+        if self._timer:
+            self._timer.cancel()
+
+    def _fire(self) -> None:
+        self.fired.set()
+        self._stop()
 
 
 @dataclass

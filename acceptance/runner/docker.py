@@ -26,8 +26,8 @@ from docker.models.containers import Container
 
 from acceptance.errors import UserError
 from acceptance.protocol import as_log_line, dumps, parse_line
-from acceptance.runner.base import STDERR_TAIL_LINES, RunResult, display_command
-from acceptance.runner.local import INPUT_FILES, KILL_GRACE_SECONDS, MAX_LINE_BYTES, MAX_STDERR_LINE_CHARS
+from acceptance.runner.base import STDERR_TAIL_LINES, RunResult, Watchdog, append_stderr_line, display_command
+from acceptance.runner.local import INPUT_FILES, KILL_GRACE_SECONDS, MAX_LINE_BYTES
 from acceptance.runner.spool import MessageSpool
 from acceptance.secrets import Masker
 
@@ -171,8 +171,7 @@ class DockerRunner:
             return self._not_started(shown, spool, _reason(error))
         except DAEMON_ERRORS as error:
             raise _daemon_error(error) from None
-        timed_out = threading.Event()
-        watchdog = _Watchdog(container, timeout, timed_out)
+        watchdog = Watchdog(timeout, lambda: _stop_container(container))
         streams: list[Any] = []
         try:
             stdout = client.api.attach(container.id, stdout=True, stderr=False, stream=True, logs=False)
@@ -199,11 +198,11 @@ class DockerRunner:
                 _close(stream)
         return RunResult(
             command=shown,
-            exit_code=None if timed_out.is_set() else exit_code,
+            exit_code=None if watchdog.fired.is_set() else exit_code,
             duration=time.monotonic() - started,
             messages=spool,
             stderr_tail=list(stderr_tail),
-            timed_out=timed_out.is_set(),
+            timed_out=watchdog.fired.is_set(),
             timeout=timeout,
             backend=self.backend,
         )
@@ -268,40 +267,20 @@ def _drain_stderr(chunks: Iterable[bytes], tail: deque[str], masker: Masker) -> 
             if isinstance(line, int):
                 tail.append(f"[a stderr line of {line} bytes, not shown]")
                 continue
-            # Mask before truncating: a cut through the middle of a secret would otherwise leave its prefix visible.
-            text = masker.mask(line.decode("utf-8", "replace").rstrip("\r\n"))
-            tail.append(text if len(text) <= MAX_STDERR_LINE_CHARS else text[:MAX_STDERR_LINE_CHARS] + "…")
+            append_stderr_line(tail, line.decode("utf-8", "replace"), masker)
     except Exception:  # the stream ends with the container; a broken one only shortens the tail
         return
 
 
-class _Watchdog:
-    """Stops the container once its time is up: SIGTERM, then SIGKILL after a grace period (as the local backend)."""
-
-    def __init__(self, container: Container, timeout: float | None, fired: threading.Event) -> None:
-        self.container = container
-        self.fired = fired
-        self._timer = threading.Timer(timeout, self._fire) if timeout is not None else None
-        if self._timer:
-            self._timer.daemon = True
-
-    def start(self) -> None:
-        if self._timer:
-            self._timer.start()
-
-    def cancel(self) -> None:
-        if self._timer:
-            self._timer.cancel()
-
-    def _fire(self) -> None:
-        self.fired.set()
+def _stop_container(container: Container) -> None:
+    """SIGTERM, then SIGKILL after a grace period (as the local backend); a container already gone is fine."""
+    try:
+        container.stop(timeout=max(1, round(KILL_GRACE_SECONDS)))
+    except Exception:  # already gone; the run's own cleanup removes it anyway
         try:
-            self.container.stop(timeout=max(1, round(KILL_GRACE_SECONDS)))
-        except Exception:  # already gone; the run's own cleanup removes it anyway
-            try:
-                self.container.kill()
-            except Exception:
-                pass
+            container.kill()
+        except Exception:
+            pass
 
 
 def _remove(container: Container) -> None:

@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from acceptance.protocol import as_log_line, dumps, parse_line
-from acceptance.runner.base import STDERR_TAIL_LINES, RunResult, display_command
+from acceptance.runner.base import STDERR_TAIL_LINES, RunResult, Watchdog, append_stderr_line, display_command
 from acceptance.runner.spool import MessageSpool
 from acceptance.secrets import Masker
 
 # One stdout line may legitimately be a large record; beyond this it is dropped (noted as a LOG) so a
 # connector printing an endless line cannot exhaust memory.
 MAX_LINE_BYTES = 64 * 1024 * 1024
-MAX_STDERR_LINE_CHARS = 2000
 KILL_GRACE_SECONDS = 3.0
 EXIT_GRACE_SECONDS = 5.0
 INPUT_FILES = {"config": "config.json", "catalog": "catalog.json", "state": "state.json"}
@@ -87,9 +86,8 @@ class LocalRunner:
         except OSError as error:
             spool.append(as_log_line(f"could not start {shown}: {error.strerror or error}", "FATAL"))
             return RunResult(shown, 127, 0.0, spool, [self.masker.mask(str(error))], backend=self.backend)
-        timed_out = threading.Event()
         stdout_done = threading.Event()
-        watchdog = _Watchdog(process, timeout, timed_out)
+        watchdog = Watchdog(timeout, lambda: _stop_group(process))
         stderr_reader = threading.Thread(
             target=_drain_stderr, args=(process.stderr, stderr_tail, self.masker), daemon=True
         )
@@ -112,11 +110,11 @@ class LocalRunner:
                     stream.close()
         return RunResult(
             command=shown,
-            exit_code=None if timed_out.is_set() else process.returncode,
+            exit_code=None if watchdog.fired.is_set() else process.returncode,
             duration=time.monotonic() - started,
             messages=spool,
             stderr_tail=list(stderr_tail),  # masked line by line as read, before truncation
-            timed_out=timed_out.is_set(),
+            timed_out=watchdog.fired.is_set(),
             timeout=timeout,
             backend=self.backend,
         )
@@ -148,37 +146,17 @@ def _skip_rest_of_line(stdout: IO[bytes]) -> int:
 
 def _drain_stderr(stderr: IO[bytes], tail: deque[str], masker: Masker) -> None:
     for raw in iter(lambda: stderr.readline(MAX_LINE_BYTES), b""):
-        # Mask before truncating: a cut through the middle of a secret would otherwise leave its prefix visible.
-        text = masker.mask(raw.decode("utf-8", "replace").rstrip("\n"))
-        tail.append(text if len(text) <= MAX_STDERR_LINE_CHARS else text[:MAX_STDERR_LINE_CHARS] + "…")
+        append_stderr_line(tail, raw.decode("utf-8", "replace"), masker)
 
 
-class _Watchdog:
-    """Kills the connector's whole process group once its time is up: SIGTERM, then SIGKILL after a grace period."""
-
-    def __init__(self, process: subprocess.Popen[bytes], timeout: float | None, fired: threading.Event) -> None:
-        self.process = process
-        self.fired = fired
-        self._timer = threading.Timer(timeout, self._fire) if timeout is not None else None
-        if self._timer:
-            self._timer.daemon = True
-
-    def start(self) -> None:
-        if self._timer:
-            self._timer.start()
-
-    def cancel(self) -> None:
-        if self._timer:
-            self._timer.cancel()
-
-    def _fire(self) -> None:
-        self.fired.set()
-        _signal_group(self.process, signal.SIGTERM)
-        try:
-            self.process.wait(KILL_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            pass
-        _signal_group(self.process, signal.SIGKILL)
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the connector's whole process group, then SIGKILL after a grace period."""
+    _signal_group(process, signal.SIGTERM)
+    try:
+        process.wait(KILL_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        pass
+    _signal_group(process, signal.SIGKILL)
 
 
 def _reap_leftovers(process: subprocess.Popen[bytes], stdout_done: threading.Event) -> None:
