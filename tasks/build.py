@@ -12,6 +12,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,7 +74,10 @@ def build_virtualenv(folder: Path, *, say: Say = print, force: bool = False) -> 
     """Create or refresh `<folder>/.venv` with the connector installed; return what was installed.
 
     Builds of one connector are serialised (a file lock beside the venv): parallel sessions wait, then reuse."""
-    with FileLock(str(folder / f"{VENV_DIR}.lock"), timeout=BUILD_LOCK_TIMEOUT_SECONDS):
+    # The lock lives outside the folder: a file in it would change the folder's identity (and its image inputs).
+    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+    lock = Path(tempfile.gettempdir()) / f"connector-acceptance-venv-{key}.lock"
+    with FileLock(str(lock), timeout=BUILD_LOCK_TIMEOUT_SECONDS):
         return _build_virtualenv(folder, say=say, force=force)
 
 
