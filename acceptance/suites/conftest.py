@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from acceptance import catalog as catalogs
+from acceptance.client_container import ClientContainer, ClientContainers
 from acceptance.config import high_strictness_problems
 from acceptance.context import AcceptanceContext, Deadline
 from acceptance.errors import InputFileError
-from acceptance.plugin import strictness
+from acceptance.plugin import context_key, strictness, timeout_key
 from acceptance.runner.base import RunResult
 from acceptance.suites.support import fail_run
 
@@ -92,13 +95,8 @@ def assert_strictness(acceptance: AcceptanceContext, suite: str, inputs: Any) ->
 
 
 # -- the client (setup/teardown) container of `client_container_config` (reference §1.8) ------------------------------
-# (its imports live here, with the fixtures they serve)
 
-import logging  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
 
-from acceptance.client_container import ClientContainer, ClientContainers  # noqa: E402
-from acceptance.plugin import context_key, timeout_key  # noqa: E402
 
 log = logging.getLogger(__name__)
 
