@@ -8,9 +8,10 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
-from acceptance.protocol import Message, trace_errors
+from acceptance.protocol import Message, dumps, trace_errors
 from acceptance.runner.spool import MessageSpool
 from acceptance.secrets import Masker
 
@@ -126,3 +127,21 @@ def read(
 
 def display_command(argv: Sequence[str]) -> str:
     return shlex.join(argv)
+
+
+def masked_command(argv: Sequence[str], masker: Masker) -> str:
+    """A command for people, secrets masked: each argument before shell-quoting (quoting can split a secret,
+    `it's` -> `'it'"'"'s'`), and the whole line after."""
+    return masker.mask(display_command([masker.mask(arg) for arg in argv]))
+
+
+INPUT_FILES = {"config": "config.json", "catalog": "catalog.json", "state": "state.json"}
+
+
+def write_inputs(folder: Path, args: Sequence[str], inputs: dict[str, Any], mode: int) -> None:
+    """Write each input the arguments name (`{config}`, `{catalog}`, `{state}`) as JSON into `folder`."""
+    for name, value in inputs.items():
+        if f"{{{name}}}" in args:
+            path = folder / INPUT_FILES[name]
+            path.write_bytes(dumps(value))
+            path.chmod(mode)

@@ -25,9 +25,17 @@ import requests.exceptions
 from docker.models.containers import Container
 
 from acceptance.errors import UserError
-from acceptance.protocol import as_log_line, dumps, parse_line
-from acceptance.runner.base import STDERR_TAIL_LINES, RunResult, Watchdog, append_stderr_line, display_command
-from acceptance.runner.local import INPUT_FILES, KILL_GRACE_SECONDS, MAX_LINE_BYTES
+from acceptance.protocol import as_log_line, parse_line
+from acceptance.runner.base import (
+    INPUT_FILES,
+    STDERR_TAIL_LINES,
+    RunResult,
+    Watchdog,
+    append_stderr_line,
+    masked_command,
+    write_inputs,
+)
+from acceptance.runner.local import KILL_GRACE_SECONDS, MAX_LINE_BYTES
 from acceptance.runner.spool import MessageSpool
 from acceptance.secrets import Masker
 
@@ -95,7 +103,7 @@ class DockerRunner:
         return f"Docker image `{self.masker.mask(self.image)}`" + ("" if self.network else " (no network)")
 
     def _display(self, argv: Sequence[str]) -> str:
-        return self.masker.mask(display_command([self.masker.mask(arg) for arg in argv]))
+        return masked_command(argv, self.masker)
 
     # -- what the image declares --------------------------------------------------------------------------------
 
@@ -136,12 +144,7 @@ class DockerRunner:
             data = Path(private) / "data"
             data.mkdir(mode=0o755)
             data.chmod(0o755)
-            inputs = {"config": config, "catalog": catalog, "state": state}
-            for name, value in inputs.items():
-                if f"{{{name}}}" in args:
-                    path = data / INPUT_FILES[name]
-                    path.write_bytes(dumps(value))
-                    path.chmod(0o644)
+            write_inputs(data, args, {"config": config, "catalog": catalog, "state": state}, 0o644)
             paths = {name: f"{DATA_DIR}/{file}" for name, file in INPUT_FILES.items()}
             command = [arg.format(**paths) for arg in args]
             shown = self._display(["docker", "run", self.image, *command])

@@ -13,8 +13,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from acceptance.protocol import as_log_line, dumps, parse_line
-from acceptance.runner.base import STDERR_TAIL_LINES, RunResult, Watchdog, append_stderr_line, display_command
+from acceptance.protocol import as_log_line, parse_line
+from acceptance.runner.base import (
+    INPUT_FILES,
+    STDERR_TAIL_LINES,
+    RunResult,
+    Watchdog,
+    append_stderr_line,
+    masked_command,
+    write_inputs,
+)
 from acceptance.runner.spool import MessageSpool
 from acceptance.secrets import Masker
 
@@ -23,7 +31,6 @@ from acceptance.secrets import Masker
 MAX_LINE_BYTES = 64 * 1024 * 1024
 KILL_GRACE_SECONDS = 3.0
 EXIT_GRACE_SECONDS = 5.0
-INPUT_FILES = {"config": "config.json", "catalog": "catalog.json", "state": "state.json"}
 
 
 class LocalRunner:
@@ -48,8 +55,7 @@ class LocalRunner:
         return f"local process `{self._display(self.command)}`" + (f" in {self.cwd}" if self.cwd else "")
 
     def _display(self, argv: Sequence[str]) -> str:
-        # Mask each argument before shell-quoting: quoting can split a secret (`it's` -> `'it'"'"'s'`).
-        return self.masker.mask(display_command([self.masker.mask(arg) for arg in argv]))
+        return masked_command(argv, self.masker)
 
     def run(
         self,
@@ -61,14 +67,8 @@ class LocalRunner:
         timeout: float | None = None,
     ) -> RunResult:
         with tempfile.TemporaryDirectory(prefix="connector-acceptance-") as workdir:
-            inputs = {"config": config, "catalog": catalog, "state": state}
-            paths = {}
-            for name, value in inputs.items():
-                path = Path(workdir) / INPUT_FILES[name]
-                if f"{{{name}}}" in args:
-                    path.write_bytes(dumps(value))
-                    path.chmod(0o600)
-                paths[name] = str(path)
+            write_inputs(Path(workdir), args, {"config": config, "catalog": catalog, "state": state}, 0o600)
+            paths = {name: str(Path(workdir) / file) for name, file in INPUT_FILES.items()}
             argv = self.command + [arg.format(**paths) for arg in args]
             shown = self._display(self.command + [a.format(**INPUT_FILES) for a in args])
             return self._execute(argv, shown, timeout)
