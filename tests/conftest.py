@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -71,6 +72,18 @@ def short_name(nodeid: str) -> str:
     """`test_spec.py::TestSpec::test_spec_rule[inputs0-enum_values_unique]` -> `test_spec_rule[enum_values_unique]`."""
     name = nodeid.split("::")[-1]
     return name.replace("[inputs0-", "[")
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> Iterator[Any]:
+    """A client for the machine's Docker engine; the test is skipped, with the reason, when none answers."""
+    from acceptance.backend import docker_client
+
+    found = docker_client()
+    if found is None:
+        pytest.skip("no Docker engine answers on this machine")
+    yield found
+    found.close()
 
 
 @pytest.fixture(scope="session")

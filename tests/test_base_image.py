@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import tarfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -37,22 +36,9 @@ OPTION_B_FILES = {
 }
 
 
-def engine() -> docker.DockerClient | None:
-    try:
-        client = docker.from_env()
-        client.ping()
-        return client
-    except Exception:
-        return None
-
-
 @pytest.fixture(scope="module")
-def client() -> Iterator[docker.DockerClient]:
-    found = engine()
-    if found is None:
-        pytest.skip("no Docker engine answers on this machine")
-    yield found
-    found.close()
+def client(docker_engine: docker.DockerClient) -> docker.DockerClient:
+    return docker_engine
 
 
 @pytest.fixture(scope="module")
