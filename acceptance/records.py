@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -22,6 +22,19 @@ _SORT_KEYS = orjson.OPT_SORT_KEYS
 _GLOB_CHARS = frozenset("*?[")
 _NON_FINITE_TAG = "\x00non-finite-float"
 _MAX_VALUE_CHARS = 80
+
+
+# --- messages ------------------------------------------------------------------------------------------------------
+
+
+def stream_records(messages: Iterable[Mapping[str, Any]]) -> Iterator[tuple[str, Any]]:
+    """(stream name, data) of every RECORD message: comparisons look at nothing else (not even `emitted_at`)."""
+    for message in messages:
+        if message.get("type") != "RECORD":
+            continue
+        record = message.get("record")
+        if isinstance(record, dict):
+            yield str(record.get("stream")), record.get("data")
 
 
 # --- digests -----------------------------------------------------------------------------------------------------

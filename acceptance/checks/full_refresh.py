@@ -11,7 +11,7 @@ keeps only per-record digests in memory and re-reads the spool to show the few r
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from acceptance.records import (
     primary_key_value,
     remove_fields,
     render_value,
+    stream_records,
 )
 
 Messages = Callable[[], Iterable[Mapping[str, Any]]]
@@ -66,14 +67,14 @@ def compare_sequential_reads(first: Messages, second: Messages, primary_keys: Ma
     # Pass 1 (second read): a multiset of record digests per stream.
     available: dict[str, Counter[bytes]] = {}
     second_counts: Counter[str] = Counter()
-    for stream, data in _records(second()):
+    for stream, data in stream_records(second()):
         second_counts[stream] += 1
         available.setdefault(stream, Counter())[canonical_digest(clean(stream, data))] += 1
 
     # Pass 2 (first read): consume the multiset; what is left over is not in the second read.
     first_counts: Counter[str] = Counter()
     unmatched: dict[str, _Unmatched] = {}
-    for stream, data in _records(first()):
+    for stream, data in stream_records(first()):
         first_counts[stream] += 1
         if not second_counts[stream]:
             continue  # reported once for the whole stream
@@ -113,7 +114,7 @@ def compare_sequential_reads(first: Messages, second: Messages, primary_keys: Ma
 
 def _pair_by_key(messages: Iterable[Mapping[str, Any]], keyed: Mapping[str, _Unmatched],
                  primary_keys: Mapping[str, KeyPaths], clean: Callable[[str, Any], Any]) -> None:
-    for stream, data in _records(messages):
+    for stream, data in stream_records(messages):
         missing = keyed.get(stream)
         if missing is None:
             continue
@@ -201,12 +202,3 @@ class _EmittedAt:
             seen.valid += 1
             seen.earliest, seen.latest = min(seen.earliest, value), max(seen.latest, value)
         return seen
-
-
-def _records(messages: Iterable[Mapping[str, Any]]) -> Iterator[tuple[str, Any]]:
-    for message in messages:
-        if message.get("type") != "RECORD":
-            continue
-        record = message.get("record")
-        if isinstance(record, dict):
-            yield str(record.get("stream")), record.get("data")
