@@ -1,7 +1,9 @@
 """Semver: does the current version's bump say what the compatibility differences say?
 
 With a breaking difference the current `dockerImageTag` must be a major bump over the previous one and
-`metadata.yaml` `releases.breakingChanges` must have an entry keyed by the current version. A version that
+`metadata.yaml` `releases.breakingChanges` must have an entry for the new major version: a key in that major,
+above the previous version and not above the current one (Airbyte keys it by the release that broke, usually
+`X.0.0`; a later fix in the same major, e.g. 2.0.1 over 1.9.0, is covered by the `2.0.0` entry). A version that
 did not increase is a finding of its own. Without breaking differences any increase is fine.
 """
 
@@ -37,10 +39,13 @@ def parse_version(text: Any, *, lenient: bool = False) -> semver.Version | None:
         return None
 
 
-def _declared(breaking_changes: Mapping[Any, Any] | None, version: semver.Version) -> bool:
-    """Verify that `breaking_changes` has a key that parses to `version` (keys are stringified first)."""
+def _declared(breaking_changes: Mapping[Any, Any] | None, previous: semver.Version, current: semver.Version) -> bool:
+    """Verify that `breaking_changes` has a key in `current`'s major, in (previous, current] (keys may be numbers)."""
     for key in (breaking_changes or {}).keys():
-        if parse_version(key, lenient=True) == version:
+        version = parse_version(key, lenient=True)
+        if version is None or version.major != current.major or version > current:
+            continue
+        if version > previous or version == current:  # a non-increase is reported on its own, not twice
             return True
     return False
 
@@ -94,12 +99,12 @@ def check_version_bump(
                 f"release it as {previous.bump_major()} or higher",
             )
         )
-    if not _declared(breaking_changes, current):
+    if not _declared(breaking_changes, previous, current):
         findings.append(
             Finding(
                 CHECK,
-                f'{count} but metadata.yaml has no releases.breakingChanges["{current}"]; '
-                "add one with a message and an upgradeDeadline",
+                f'{count} but metadata.yaml has no releases.breakingChanges entry for {current.major}.x '
+                f'(e.g. "{current}"); add one with a message and an upgradeDeadline',
                 path="/data/releases/breakingChanges",
             )
         )
