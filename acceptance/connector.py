@@ -18,6 +18,8 @@ from acceptance.errors import UserError
 from acceptance.metadata import load_metadata
 
 VENV_DIR = ".venv"
+# Console scripts that come with the CDK, not with the connector itself.
+CDK_SCRIPTS = {"airbyte-cdk", "source-declarative-manifest", "manifest-server"}
 BUILD_RECORD = "connector-acceptance-build.json"  # written by `nox -s build` inside the venv
 # Not part of what the connector does: changing them must not invalidate cached specs and catalogs.
 # Top-level folders and files of a connector folder:

@@ -35,3 +35,7 @@ class InputFileError(UserError):
 
 class ConnectorNotFoundError(UserError):
     """The connector name or folder given on the command line does not exist."""
+
+
+class BuildError(UserError):
+    """A connector (or a previous release of it) could not be installed; the message carries pip's output tail."""

@@ -20,21 +20,15 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from acceptance.connector import VENV_DIR, BuildRecord, connector_identity, venv_bin
+from acceptance.connector import CDK_SCRIPTS, VENV_DIR, BuildRecord, connector_identity, venv_bin
 from acceptance.connector import ConnectorCommand as _Command
-from acceptance.errors import UserError
+from acceptance.errors import BuildError
 from acceptance.metadata import load_metadata
 
 STAMP = "connector-acceptance-build.stamp"
 BUILD_LOCK_TIMEOUT_SECONDS = 1800
-# Console scripts that come with the CDK, not with the connector itself.
-CDK_SCRIPTS = {"airbyte-cdk", "source-declarative-manifest", "manifest-server"}
 
 Say = Callable[[str], None]
-
-
-class BuildError(UserError):
-    """The connector could not be installed; the message carries the tail of pip's output."""
 
 
 @dataclass(frozen=True)

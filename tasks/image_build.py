@@ -71,10 +71,11 @@ import docker.errors
 import requests.exceptions
 from filelock import FileLock
 
-from acceptance.connector import IGNORED_ANYWHERE, IGNORED_AT_TOP, VENV_DIR
+from acceptance.connector import CDK_SCRIPTS, IGNORED_ANYWHERE, IGNORED_AT_TOP, VENV_DIR
+from acceptance.errors import BuildError
 from acceptance.metadata import METADATA_FILE, Metadata, load_metadata
 from acceptance.runner.docker import CONTAINER_LABEL, container_labels, docker_client
-from tasks.build import CDK_SCRIPTS, BuildError, Requirement, requirement_for
+from tasks.build import Requirement, requirement_for
 
 Say = Callable[[str], None]
 How = Literal["dockerfile", "generated"]

@@ -1,0 +1,445 @@
+"""The previous published PyPI release of a connector, installed in its own virtualenv: what the local backend
+compares the current connector against (the Docker backend uses an image, see `acceptance.previous`).
+
+Which release: `previous_connector_version` when it names one (it must be published), else the highest published
+version strictly lower than the current one, pre-releases only when the current version is itself a pre-release.
+The list comes from `pip index versions`, so the machine's pip configuration (index mirror, find-links) applies;
+releases whose Requires-Python excludes this interpreter are not listed, as they could not be installed anyway.
+
+Where it goes: `<cache>/previous/<package>-<version>-py<major><minor>`, one virtualenv per release, reused by later
+runs. A record file written last marks a finished install whose `spec` answered: a venv without it (an interrupted
+or failed install) is removed and installed again. Installs of one release are serialised by a lock file beside it.
+
+How it runs: the distribution's own console script when it declares one (CDK scripts aside). Old releases declare
+none (their repository's main.py started them), so a small launcher written into the venv finds the connector in
+the installed package: a `run()` function, else its Source (or Destination) class, started through the CDK.
+
+Nothing here raises because a release is missing or broken: the functions return `Unavailable` with a sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+from packaging.version import InvalidVersion, Version
+
+from acceptance.cache import default_cache_dir
+from acceptance.connector import CDK_SCRIPTS, venv_bin
+from acceptance.errors import BuildError
+from acceptance.previous import DEFAULT_PREVIOUS_VERSION, Unavailable
+
+__all__ = [
+    "PreviousPackage", "Unavailable", "install_previous", "parse_index_versions", "previous_venv", "previous_version",
+    "published_versions", "resolve_previous_package",
+]
+
+PREVIOUS_DIR = "previous"  # under the cache root
+RECORD = "connector-acceptance-previous.json"  # inside the venv, written last
+LAUNCHER = "connector_acceptance_launch.py"  # inside the venv, for releases without a console script
+DESCRIBE = "--connector-acceptance-describe"  # launcher argument: say what would run, and exit
+INSTALL_LOCK_TIMEOUT_SECONDS = 1800
+INDEX_TIMEOUT_SECONDS = 600
+SPEC_TIMEOUT_SECONDS = 300
+TAIL_LINES = 8  # lines of pip's or the connector's output kept in reasons
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PreviousPackage:
+    """A previous release installed in `venv`; `argv` + a protocol command runs it."""
+
+    package: str  # distribution name, e.g. "airbyte-source-faker"
+    version: str  # installed version, e.g. "6.2.38"
+    venv: Path
+    argv: list[str]  # [console script] or [venv python, launcher]
+    how: str  # for people: "console script source-faker", "launcher (no console script): source_faker.SourceFaker"
+
+
+# --- which release ------------------------------------------------------------------------------------------------
+
+def published_versions(package: str, *, pip_args: Sequence[str] = ()) -> list[Version] | str:
+    """The versions of `package` the index publishes, newest first (pre-releases included); a sentence when the
+    index cannot be read. `pip_args` go to pip as they are (e.g. `--no-index --find-links DIR`)."""
+    argv = [sys.executable, "-m", "pip", "index", "versions", "--pre", "--disable-pip-version-check", *pip_args,
+            package]
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=INDEX_TIMEOUT_SECONDS, check=False)
+    except subprocess.TimeoutExpired:
+        return f"the package index did not list the versions of {package} within {INDEX_TIMEOUT_SECONDS}s"
+    if result.returncode != 0:
+        if "No matching distribution found" in result.stderr:
+            return f"no release of {package} is published on the package index (for Python {_python_tag('.')})"
+        return f"could not list the published versions of {package} (`pip index versions`): {_tail(result.stderr)}"
+    versions = parse_index_versions(result.stdout)
+    if versions is None:
+        return f"could not read the published versions of {package} in pip's answer: {_tail(result.stdout)}"
+    return versions
+
+
+def parse_index_versions(output: str) -> list[Version] | None:
+    """The versions on the `Available versions: 1.2.0, 1.1.0` line of `pip index versions`, newest first; None
+    when there is no such line. Entries that are not PEP 440 versions are left out."""
+    for line in output.splitlines():
+        label, sep, listed = line.partition(":")
+        if sep and label.strip().lower() == "available versions":
+            return sorted({v for v in map(_version, listed.split(",")) if v is not None}, reverse=True)
+    return None
+
+
+def previous_version(versions: Iterable[Version], current: str, explicit: str | None = None, *,
+                     package: str = "the connector") -> Version | str:
+    """The release to compare `current` against (see the module docstring), or a sentence saying why there is none.
+
+    `explicit` is `previous_connector_version`; None, "" and "latest" mean "choose"."""
+    published = list(versions)
+    if explicit and explicit.strip().lower() != DEFAULT_PREVIOUS_VERSION:
+        wanted = _version(explicit)
+        if wanted is None:
+            return f"previous_connector_version {explicit!r} is not a PEP 440 version"
+        match = next((v for v in published if v == wanted), None)
+        return match if match is not None else (
+            f"previous_connector_version {explicit} is not a published release of {package}")
+    now = _version(current)
+    if now is None:
+        return f"the current version of {package}, {current!r}, is not a PEP 440 version: cannot find the one before"
+    older = [v for v in published if v < now and (now.is_prerelease or not v.is_prerelease)]
+    return max(older) if older else f"no release of {package} older than {current} is published"
+
+
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text.strip())
+    except InvalidVersion:
+        return None
+
+
+# --- installing it ------------------------------------------------------------------------------------------------
+
+def previous_venv(package: str, version: str, cache_root: Path | None = None) -> Path:
+    """Where release `version` of `package` is installed for this Python (major.minor)."""
+    root = cache_root if cache_root is not None else default_cache_dir()
+    return root / PREVIOUS_DIR / f"{package}-{version}-py{_python_tag()}"
+
+
+def install_previous(package: str, version: str, *, cache_root: Path | None = None, pip_args: Sequence[str] = (),
+                     say: Say = print) -> PreviousPackage | Unavailable:
+    """`package==version` in its own virtualenv (reused when a previous install finished), checked with `spec`."""
+    venv = previous_venv(package, version, cache_root)
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(venv.with_name(venv.name + ".lock")), timeout=INSTALL_LOCK_TIMEOUT_SECONDS)
+    try:
+        with lock:
+            found = _reuse(venv, package, version)
+            if found:
+                say(f"{package} {version}: reusing {venv} ({found.how})")
+                return found
+            return _install(venv, package, version, pip_args, say)
+    except Timeout:
+        return Unavailable(f"{package}=={version}", f"{package} {version}: another session has been installing it "
+                                                    f"for {INSTALL_LOCK_TIMEOUT_SECONDS}s (lock {lock.lock_file})")
+    except BuildError as error:
+        shutil.rmtree(venv, ignore_errors=True)  # half-installed: the next call starts again from nothing
+        return Unavailable(f"{package}=={version}", str(error))
+
+
+def resolve_previous_package(package: str, current: str, explicit: str | None = None, *,
+                             cache_root: Path | None = None, pip_args: Sequence[str] = (),
+                             say: Say = print) -> PreviousPackage | Unavailable:
+    """The release of `package` before `current` (or `explicit`), installed and answering `spec`."""
+    versions = published_versions(package, pip_args=pip_args)
+    if isinstance(versions, str):
+        return Unavailable(package, versions)
+    chosen = previous_version(versions, current, explicit, package=package)
+    if isinstance(chosen, str):
+        return Unavailable(package, chosen)
+    return install_previous(package, str(chosen), cache_root=cache_root, pip_args=pip_args, say=say)
+
+
+def _reuse(venv: Path, package: str, version: str) -> PreviousPackage | None:
+    """The finished install in `venv`, or None when there is none (or it no longer runs: its Python is gone)."""
+    try:
+        raw = json.loads((venv / RECORD).read_text())
+        script, how = raw["script"], raw["how"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    argv = _argv(venv, script)
+    if raw.get("package") != package or raw.get("version") != version or not all(Path(a).is_file() for a in argv):
+        return None
+    return PreviousPackage(package, version, venv, argv, how)
+
+
+def _install(venv: Path, package: str, version: str, pip_args: Sequence[str], say: Say) -> PreviousPackage:
+    requirement = f"{package}=={version}"
+    shutil.rmtree(venv, ignore_errors=True)  # no record: whatever is there is an interrupted install
+    say(f"{package} {version}: installing into {venv} (a CDK connector takes one to three minutes)")
+    _run([sys.executable, "-m", "venv", str(venv)], f"create the virtualenv {venv}")
+    python = venv_bin(venv) / "python"
+    _run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", *pip_args, requirement],
+         f"install {requirement}")
+    script = _console_script(python, package)
+    if script is None:
+        (venv / LAUNCHER).write_text(launcher_source(package))
+    argv = _argv(venv, script)
+    how = f"console script {script}" if script else f"launcher (no console script): {_describe(argv, requirement)}"
+    _smoke_test(argv, requirement)
+    installed = PreviousPackage(package, version, venv, argv, how)
+    _write_record(venv, {"package": package, "version": version, "script": script, "how": how})
+    say(f"{package} {version}: installed; runs with {how}")
+    return installed
+
+
+def _argv(venv: Path, script: str | None) -> list[str]:
+    if script:
+        return [str(venv_bin(venv) / script)]
+    return [str(venv_bin(venv) / "python"), str(venv / LAUNCHER)]
+
+
+def _console_script(python: Path, package: str) -> str | None:
+    """The console script the distribution declares for the connector (the CDK's own aside), or None."""
+    probe = ("import importlib.metadata as m, json, sys\n"
+             "points = m.distribution(sys.argv[1]).entry_points\n"
+             "print(json.dumps(sorted(p.name for p in points if p.group == 'console_scripts')))")
+    scripts = [s for s in json.loads(_run([str(python), "-c", probe, package], f"inspect {package}").splitlines()[-1])
+               if s not in CDK_SCRIPTS]
+    if not scripts:
+        return None
+    short = package.lower().removeprefix("airbyte-")  # airbyte-source-faker declares source-faker
+    return short if short in scripts else scripts[0]
+
+
+def _describe(argv: list[str], requirement: str) -> str:
+    """What the launcher found to run, e.g. `source_faker.SourceFaker`."""
+    output = _run([*argv, DESCRIBE], f"find the connector in {requirement}", env=_clean_env())
+    lines = output.strip().splitlines()
+    return lines[-1] if lines else "?"
+
+
+def _smoke_test(argv: list[str], requirement: str) -> None:
+    """The release must at least answer `spec`: a broken install is reported once, here, not by every test."""
+    shown = " ".join([*argv, "spec"])
+    try:
+        result = subprocess.run([*argv, "spec"], capture_output=True, text=True, errors="replace",
+                                timeout=SPEC_TIMEOUT_SECONDS, env=_clean_env(), check=False)
+    except subprocess.TimeoutExpired:
+        raise BuildError(f"{requirement}: `{shown}` did not answer within {SPEC_TIMEOUT_SECONDS}s") from None
+    if result.returncode != 0 or not any('"SPEC"' in line for line in result.stdout.splitlines()):
+        raise BuildError(f"{requirement}: `{shown}` printed no SPEC message (exit {result.returncode}): "
+                         f"{_tail(result.stderr or result.stdout)}")
+
+
+def _write_record(venv: Path, record: dict[str, str | None]) -> None:
+    partial = venv / (RECORD + ".partial")
+    partial.write_text(json.dumps(record, indent=2))
+    partial.replace(venv / RECORD)  # atomic: a record is either absent or whole
+
+
+def _run(argv: list[str], what: str, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(argv, capture_output=True, text=True, errors="replace", env=env, check=False)
+    if result.returncode != 0:
+        raise BuildError(f"could not {what} (exit {result.returncode}): {_tail(result.stderr or result.stdout)}")
+    return result.stdout
+
+
+def _clean_env() -> dict[str, str]:
+    # The release must import its own code, not the current connector's that PYTHONPATH may point at.
+    return {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP"}}
+
+
+def _python_tag(sep: str = "") -> str:
+    return f"{sys.version_info.major}{sep}{sys.version_info.minor}"
+
+
+def _tail(text: str) -> str:
+    lines = [line.rstrip() for line in text.strip().splitlines() if line.strip()]
+    return "\n".join(lines[-TAIL_LINES:]) or "(no output)"
+
+
+# --- the launcher -------------------------------------------------------------------------------------------------
+
+def launcher_source(distribution: str) -> str:
+    """The launcher script for `distribution`, a release without a console script (see `_LAUNCHER`)."""
+    return _LAUNCHER.replace("__DISTRIBUTION__", repr(distribution)).replace("__DESCRIBE__", repr(DESCRIBE))
+
+
+# Runs in the release's venv, with whatever Python and CDK it has: plain, old-fashioned code, no imports of ours.
+_LAUNCHER = '''\
+"""Starts a connector release that declares no console script (written by connector-acceptance).
+
+It imports the distribution's top-level packages (the one named like the distribution first) and runs the first of:
+a `run()` function (`pkg.run` or `pkg.run.run`), else the package's Source class through
+`airbyte_cdk.entrypoint.launch`, else its Destination class through `.run(argv)`.
+"""
+
+import importlib
+import importlib.metadata
+import inspect
+import sys
+
+DISTRIBUTION = __DISTRIBUTION__
+DESCRIBE = __DESCRIBE__
+CONNECTOR_BASES = [
+    ("airbyte_cdk.sources", "Source"),
+    ("airbyte_cdk.sources.source", "Source"),
+    ("airbyte_cdk.sources.abstract_source", "AbstractSource"),
+    ("airbyte_cdk.destinations", "Destination"),
+]
+
+
+class LaunchError(Exception):
+    pass
+
+
+def main():
+    try:
+        description, start = find_connector()
+    except LaunchError as error:
+        print(f"connector-acceptance launcher: {DISTRIBUTION}: {error}", file=sys.stderr)
+        return 1
+    if sys.argv[1:2] == [DESCRIBE]:
+        print(description)
+        return 0
+    start()
+    return 0
+
+
+def find_connector():
+    problems = []
+    names = top_level_packages()
+    for name in names:
+        try:
+            package = importlib.import_module(name)
+            found = find_run(package) or find_class(package)
+        except LaunchError:
+            raise
+        except Exception as error:  # an old release may ship packages that no longer import (its tests)
+            problems.append(f"{name}: {type(error).__name__}: {error}")
+            continue
+        if found:
+            return found
+    cdk = "" if connector_bases() else " (and airbyte_cdk, to start a class, is not installed)"
+    problems.append(f"no run() function and no Source or Destination class in {', '.join(names)}{cdk}")
+    raise LaunchError("; ".join(problems))
+
+
+def top_level_packages():
+    try:
+        dist = importlib.metadata.distribution(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        raise LaunchError("the distribution is not installed") from None
+    names = set((dist.read_text("top_level.txt") or "").split())
+    if not names:  # wheels built by Poetry have no top_level.txt: take the first folder of each installed file
+        for path in dist.files or ():
+            top = path.parts[0] if path.parts else ""
+            if len(path.parts) > 1 and not top.endswith((".dist-info", ".data")):
+                names.add(top)
+            elif len(path.parts) == 1 and top.endswith(".py"):
+                names.add(top[:-3])
+    names = [name for name in names if name.isidentifier()]
+    if not names:
+        raise LaunchError("it installs no importable package")
+    return sorted(names, key=lambda name: (squash(name) != squash(short_name()), name))
+
+
+def short_name():
+    name = DISTRIBUTION.lower()
+    return name[len("airbyte-"):] if name.startswith("airbyte-") else name
+
+
+def squash(name):
+    return name.lower().replace("-", "").replace("_", "").replace(".", "")
+
+
+def find_run(package):
+    run = getattr(package, "run", None)
+    if inspect.isfunction(run):
+        return f"{package.__name__}.run()", run
+    module = run if inspect.ismodule(run) else optional_submodule(package, "run")
+    run = getattr(module, "run", None)
+    if inspect.isfunction(run):
+        return f"{package.__name__}.run:run", run
+    return None
+
+
+def find_class(package):
+    bases = connector_bases()
+    candidates = {}
+    for submodule in [None, "source", "destination"]:  # the package's namespace, else where classes usually live
+        module = optional_submodule(package, submodule) if submodule else package
+        for value in list(vars(module).values()) if module else []:
+            if is_connector_class(value, bases):
+                candidates.setdefault(value, f"{module.__name__}.{value.__name__}")
+        if candidates:
+            break
+    if not candidates:
+        return None
+    best = sorted(candidates, key=lambda cls: rank(cls, package))
+    if len(best) > 1 and rank(best[0], package) == rank(best[1], package):
+        names = ", ".join(sorted(candidates.values()))
+        raise LaunchError(f"several connector classes and none named like the package: {names}")
+    chosen = best[0]
+    return candidates[chosen], lambda: start_class(chosen)
+
+
+def connector_bases():
+    bases = []
+    for module_name, attribute in CONNECTOR_BASES:
+        try:
+            bases.append(getattr(importlib.import_module(module_name), attribute))
+        except (ImportError, AttributeError):
+            pass
+    return tuple(bases)
+
+
+def is_connector_class(value, bases):
+    return (inspect.isclass(value) and issubclass(value, bases) and not inspect.isabstract(value)
+            and not value.__module__.startswith("airbyte_cdk"))
+
+
+def rank(cls, package):
+    named_like_package = squash(cls.__name__) == squash(package.__name__)
+    defined_in_package = cls.__module__ == package.__name__ or cls.__module__.startswith(package.__name__ + ".")
+    return (not named_like_package, not defined_in_package)
+
+
+def start_class(cls):
+    try:
+        instance = cls()
+    except TypeError as error:
+        message = f"connector-acceptance launcher: {DISTRIBUTION}: cannot create {cls.__name__}() ({error})"
+        raise SystemExit(message) from None
+    destination = optional_module("airbyte_cdk.destinations")
+    if destination and isinstance(instance, getattr(destination, "Destination", ())):
+        instance.run(sys.argv[1:])
+        return
+    from airbyte_cdk.entrypoint import launch
+
+    launch(instance, sys.argv[1:])
+
+
+def optional_submodule(package, name):
+    if not hasattr(package, "__path__"):  # a plain module has no submodules
+        return None
+    return optional_module(f"{package.__name__}.{name}")
+
+
+def optional_module(name):
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name is not None and (name == error.name or name.startswith(error.name + ".")):
+            return None
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+'''
