@@ -4,6 +4,8 @@ virtualenvs, so the suites of one connector share one install and one on-disk ca
     nox -s build -- source-faker
     nox -s acceptance -- source-faker                       # every suite, each its own session
     nox -s "acceptance(suite='spec')" -- source-faker       # one suite
+    nox -s backward_compat -- source-faker                  # spec and catalog against the previous release
+    nox -s regression -- source-faker                       # records against the previous release
     nox -s tests                                            # this project's own tests
 """
 
@@ -66,6 +68,42 @@ def acceptance(session: nox.Session, suite: str) -> None:
         )
         # Exit code 5 (nothing collected): the suite has no tests for this connector, which is not a failure.
         session.run(*acceptance_task.pytest_command(folder, args, [suite], backend), success_codes=[0, 5])
+
+
+@nox.session(venv_backend="none")
+def backward_compat(session: nox.Session) -> None:
+    """Compare a connector's spec and catalog with its previous release and check the version bump says so.
+
+    nox -s backward_compat -- source-faker [--backend local|docker] [--previous-image NAME]
+        [--previous-command CMD --previous-version V] [--report-dir DIR]
+    Fails exactly when a breaking difference is not declared (major bump + releases.breakingChanges entry), or the
+    version did not increase. Report: <report-dir>/<connector>/backward_compat.json (default report-dir: reports).
+    """
+    from tasks.backward_compat import run_backward_compat
+    from tasks.comparison import parse_args
+
+    args = _user_errors_as_messages(session, lambda: parse_args(session.posargs, prog="backward_compat"))
+    _quiet_docker_logs()
+    failed = [folder.name for folder in args.run.connectors  # type: ignore[attr-defined]
+              if _user_errors_as_messages(session, lambda f=folder: run_backward_compat(f, args, say=session.log))]
+    if failed:
+        session.error(f"breaking changes not declared by the version: {', '.join(failed)}")
+
+
+@nox.session(venv_backend="none")
+def regression(session: nox.Session) -> None:
+    """Read the same config with the previous and the current release and compare the records, stream by stream.
+
+    nox -s regression -- source-faker [same options as backward_compat]
+    Report: <report-dir>/<connector>/regression.json. Informational: exits non-zero only when a read fails.
+    """
+    from tasks.comparison import parse_args
+    from tasks.regression import run_regression
+
+    args = _user_errors_as_messages(session, lambda: parse_args(session.posargs, prog="regression"))
+    _quiet_docker_logs()
+    for folder in args.run.connectors:  # type: ignore[attr-defined]
+        _user_errors_as_messages(session, lambda f=folder: run_regression(f, args, say=session.log))
 
 
 @nox.session(venv_backend="none")

@@ -18,6 +18,7 @@ from acceptance.cache import Cache, digest
 from acceptance.config import LoadedConfig
 from acceptance.errors import InputFileError
 from acceptance.metadata import Metadata, load_metadata
+from acceptance.previous_release import PreviousRelease, Unavailable, find_previous_release
 from acceptance.protocol import Message, loads
 from acceptance.runner import ConnectorRunner, LocalRunner, RunResult
 from acceptance.runner import base as commands
@@ -37,18 +38,34 @@ class Deadline:
     def remaining(self) -> float:
         return max(0.1, self.seconds - (time.monotonic() - self.started))
 
+    def restart(self) -> None:
+        """Start the budget again, e.g. after installing the previous release (not the connector's time)."""
+        self.started = time.monotonic()
+
+
+@dataclass(frozen=True)
+class PreviousOptions:
+    """How the user named the previous release, if they did (--previous-image / --previous-command)."""
+
+    image: str | None = None
+    command: str | None = None
+    command_version: str | None = None  # --previous-version: what release --previous-command runs
+
 
 class AcceptanceContext:
-    def __init__(self, loaded: LoadedConfig, backend: Backend, cache: Cache) -> None:
+    def __init__(self, loaded: LoadedConfig, backend: Backend, cache: Cache,
+                 previous: PreviousOptions = PreviousOptions()) -> None:
         self.loaded = loaded
         self.backend = backend
         self.cache = cache
+        self.previous_options = previous
         self.masker = Masker()  # grows with the secrets of every config the run loads
         self.environment = {k: str(v) for k, v in (loaded.config.custom_environment_variables or {}).items()}
         self._identity: str | None = None
         self._connection_specification: Any = None
         self._spec_looked_up = False
         self._memo: dict[tuple[str, str], Any] = {}
+        self._previous: dict[tuple[str, str, str | None], PreviousRelease | Unavailable] = {}
 
     @property
     def identity(self) -> str:
@@ -140,6 +157,31 @@ class AcceptanceContext:
             self._memo[key] = compute()
         return self._memo[key]  # type: ignore[no-any-return]
 
+    # -- the previous release, for backward compatibility ---------------------------------------------------------
+
+    def previous_release(self, previous_connector_version: str, disable_for_version: str | None = None
+                         ) -> PreviousRelease | Unavailable:
+        """The previous release (resolved once per session and version), or why it is not there."""
+        key = ("previous", previous_connector_version, disable_for_version)
+        if key not in self._previous:
+            self._previous[key] = find_previous_release(
+                self.loaded, self.backend, self.metadata, previous_connector_version,
+                disable_for_version=disable_for_version,
+                previous_image=self.previous_options.image, previous_command=self.previous_options.command,
+                previous_command_version=self.previous_options.command_version,
+            )
+        return self._previous[key]
+
+    def previous_spec_run(self, release: PreviousRelease, timeout: float) -> RunResult:
+        runner = release.runner(self.environment, self.masker, self.backend.network)
+        return self._cached_run("spec", None, lambda: commands.spec(runner, timeout), expect="SPEC",
+                                identity=release.identity)
+
+    def previous_discover_run(self, release: PreviousRelease, config: Any, timeout: float) -> RunResult:
+        runner = release.runner(self.environment, self.masker, self.backend.network)
+        return self._cached_run("discover", config, lambda: commands.discover(runner, config, timeout),
+                                expect="CATALOG", identity=release.identity)
+
     @cached_property
     def metadata(self) -> Metadata | None:
         """The connector's metadata.yaml, read once per session (None when there is none)."""
@@ -155,7 +197,8 @@ class AcceptanceContext:
                 self._connection_specification = specs[0]["spec"].get("connectionSpecification")
         return self._connection_specification
 
-    def _cached_run(self, kind: str, config: Any, run: Callable[[], RunResult], expect: str) -> RunResult:
+    def _cached_run(self, kind: str, config: Any, run: Callable[[], RunResult], expect: str,
+                    identity: str | None = None) -> RunResult:
         inputs = {"config": config, "environment": self.environment}
 
         def encode(result: RunResult) -> Any | None:
@@ -175,7 +218,7 @@ class AcceptanceContext:
             return RunResult(raw["command"], raw["exit_code"], raw["duration"], MessageSpool.of(messages),
                              raw["stderr_tail"], backend="cache")
 
-        return self.cache.get_or_compute(self.identity, kind, inputs, run, encode=encode, decode=decode)
+        return self.cache.get_or_compute(identity or self.identity, kind, inputs, run, encode=encode, decode=decode)
 
     def describe(self) -> str:
         how = f"chosen by {self.backend.command.origin}" if self.backend.command else "Docker backend"

@@ -19,7 +19,7 @@ from acceptance import registry
 from acceptance.backend import BACKENDS, choose_backend
 from acceptance.cache import Cache, default_cache_dir
 from acceptance.config import LoadedConfig, load_config
-from acceptance.context import AcceptanceContext, Deadline
+from acceptance.context import AcceptanceContext, Deadline, PreviousOptions
 from acceptance.errors import UserError
 
 SUITES_DIR = Path(__file__).parent / "suites"
@@ -49,6 +49,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--image", metavar="NAME", default=None,
                     help="the connector image for the Docker backend (default: connector_image, else "
                          "<dockerRepository>:dev)")
+    group.addoption("--previous-image", metavar="NAME", default=None,
+                    help="the previous release to compare against, as an image (default: <repository>:latest with "
+                         "the Docker backend, the previous PyPI release with the local backend)")
+    group.addoption("--previous-command", metavar="CMD", default=None,
+                    help="the previous release to compare against, as a command (e.g. another checkout's "
+                         "'python main.py')")
+    group.addoption("--previous-version", metavar="VERSION", default=None,
+                    help="the version of --previous-command's release; without it the version is unknown and any "
+                         "breaking difference fails")
     group.addoption("--suite", action="append", default=[], choices=registry.names(), metavar="NAME",
                     help=f"run only this suite (repeatable): {', '.join(registry.names())}")
     group.addoption("--no-cache", action="store_true", default=False,
@@ -83,7 +92,11 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(error)) from None
     cache_dir = config.getoption("cache_dir")
     cache = Cache(Path(cache_dir) if cache_dir else None, enabled=not config.getoption("no_cache"))
-    config.stash[context_key] = AcceptanceContext(loaded, backend, cache)
+    config.stash[context_key] = AcceptanceContext(
+        loaded, backend, cache,
+        previous=PreviousOptions(config.getoption("previous_image"), config.getoption("previous_command"),
+                                 config.getoption("previous_version")),
+    )
     hooks = load_connector_hooks(loaded.base_path)
     if hooks is not None:
         config.pluginmanager.register(hooks, name=f"connector-hooks:{loaded.base_path}")

@@ -1,10 +1,10 @@
 """Semver: does the current version's bump say what the compatibility differences say?
 
 With a breaking difference the current `dockerImageTag` must be a major bump over the previous one and
-`metadata.yaml` `releases.breakingChanges` must have an entry for the new major version: a key in that major,
-above the previous version and not above the current one (Airbyte keys it by the release that broke, usually
-`X.0.0`; a later fix in the same major, e.g. 2.0.1 over 1.9.0, is covered by the `2.0.0` entry). A version that
-did not increase is a finding of its own. Without breaking differences any increase is fine.
+`metadata.yaml` `releases.breakingChanges` must declare it: a key above the previous version and not above the
+current one (Airbyte keys it by the release that broke, usually `X.0.0`: 2.0.1 over 1.9.0 is covered by `2.0.0`,
+and 7.2.1 over 4.0.0 by `5.0.0`). A version that did not increase is a finding of its own. Without breaking
+differences any increase is fine.
 """
 
 from __future__ import annotations
@@ -40,10 +40,10 @@ def parse_version(text: Any, *, lenient: bool = False) -> semver.Version | None:
 
 
 def _declared(breaking_changes: Mapping[Any, Any] | None, previous: semver.Version, current: semver.Version) -> bool:
-    """Verify that `breaking_changes` has a key in `current`'s major, in (previous, current] (keys may be numbers)."""
+    """Verify that `breaking_changes` has a key in (previous, current] (keys may be YAML numbers)."""
     for key in (breaking_changes or {}).keys():
         version = parse_version(key, lenient=True)
-        if version is None or version.major != current.major or version > current:
+        if version is None or version > current:
             continue
         if version > previous or version == current:  # a non-increase is reported on its own, not twice
             return True
@@ -103,7 +103,7 @@ def check_version_bump(
         findings.append(
             Finding(
                 CHECK,
-                f'{count} but metadata.yaml has no releases.breakingChanges entry for {current.major}.x '
+                f"{count} but metadata.yaml has no releases.breakingChanges entry after {previous} up to {current} "
                 f'(e.g. "{current}"); add one with a message and an upgradeDeadline',
                 path="/data/releases/breakingChanges",
             )

@@ -6,11 +6,18 @@ from typing import Any
 
 import pytest
 
+from acceptance.backward_compat import compare_catalogs
 from acceptance.checks import discovery as checks
-from acceptance.context import AcceptanceContext
+from acceptance.context import AcceptanceContext, Deadline
 from acceptance.protocol import catalog_problems
 from acceptance.runner.base import RunResult
-from acceptance.suites.support import assert_no_findings, fail_run, protocol_findings
+from acceptance.suites.support import (
+    assert_backward_compatible,
+    assert_no_findings,
+    fail_run,
+    previous_release_or_skip,
+    protocol_findings,
+)
 
 # The primary-key type rule has its own test: it can be switched off per entry.
 CATALOG_RULES = tuple(c for c in checks.DISCOVERY_CHECKS if c is not checks.check_primary_keys_data_type)
@@ -40,3 +47,17 @@ class TestDiscovery:
             pytest.skip("validate_primary_keys_data_type is false")
         assert_no_findings(checks.check_primary_keys_data_type(discovered_catalog), acceptance.masker,
                            "primary keys must exist in the schema and not be objects or arrays")
+
+    @pytest.mark.backward_compatibility
+    def test_backward_compatibility(self, inputs: Any, connector_config: Any, discovered_catalog: dict[str, Any],
+                                    acceptance: AcceptanceContext, deadline: Deadline) -> None:
+        """The catalog does not break the previous release's users (removed streams or fields, type, cursor,
+        primary-key and sync-mode changes), unless the version bump declares it (§3.5)."""
+        release = previous_release_or_skip(acceptance, inputs, deadline)
+        previous_run = acceptance.previous_discover_run(release, connector_config, deadline.remaining())
+        catalogs = previous_run.of_type("CATALOG")
+        if not previous_run.succeeded or not catalogs or not isinstance(catalogs[-1].get("catalog"), dict):
+            # Upstream too: a config the old version cannot discover with is not the new version's fault.
+            pytest.skip(acceptance.masker.mask(f"the previous release ({release.description}) could not discover "
+                                               f"with this config: {previous_run.describe_failure()}"))
+        assert_backward_compatible(acceptance, release, compare_catalogs(catalogs[-1]["catalog"], discovered_catalog))

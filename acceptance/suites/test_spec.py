@@ -7,13 +7,20 @@ from typing import Any
 import pytest
 
 from acceptance.backend import docker_client
+from acceptance.backward_compat import compare_specs
 from acceptance.checks import spec as checks
 from acceptance.checks.image import check_entrypoint_environment, check_image_labels
 from acceptance.checks.messages import check_exactly_one
-from acceptance.context import AcceptanceContext
+from acceptance.context import AcceptanceContext, Deadline
 from acceptance.protocol import connector_specification_problems
 from acceptance.runner.base import RunResult
-from acceptance.suites.support import assert_no_findings, fail_run, protocol_findings
+from acceptance.suites.support import (
+    assert_backward_compatible,
+    assert_no_findings,
+    fail_run,
+    previous_release_or_skip,
+    protocol_findings,
+)
 
 
 @pytest.fixture
@@ -81,3 +88,16 @@ class TestSpec:
             pytest.skip(f"Bypassed: {auth.bypass_reason}")
         assert_no_findings(checks.check_oauth_is_default_method(connector_spec, oauth_expected), acceptance.masker,
                            "OAuth must be the default (first) authentication method")
+
+    @pytest.mark.backward_compatibility
+    def test_backward_compatibility(self, inputs: Any, connector_spec: dict[str, Any], acceptance: AcceptanceContext,
+                                    deadline: Deadline) -> None:
+        """The spec does not break the previous release's users, unless the version bump declares it (§3.4):
+        structural differences, plus configs generated from the previous spec that must still validate."""
+        release = previous_release_or_skip(acceptance, inputs, deadline)
+        previous_run = acceptance.previous_spec_run(release, deadline.remaining())
+        specs = previous_run.of_type("SPEC")
+        if not previous_run.succeeded or len(specs) != 1 or not isinstance(specs[0].get("spec"), dict):
+            pytest.skip(acceptance.masker.mask(f"the previous release ({release.description}) gave no usable spec: "
+                                               f"{previous_run.describe_failure()}"))
+        assert_backward_compatible(acceptance, release, compare_specs(specs[0]["spec"], connector_spec))

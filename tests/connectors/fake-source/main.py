@@ -38,6 +38,9 @@ MUTATIONS = {
     "nondeterministic_values", "emitted_at_constant",
     # incremental
     "ignores_state", "slices_lose_records",
+    # backward compatibility (against the unmutated source as the previous release)
+    "spec_new_required_field", "spec_maximum_lowered", "spec_optional_field_added", "catalog_field_type_changed",
+    "catalog_stream_added",
     # behaviour
     "hang", "print_secret",
 }
@@ -325,6 +328,13 @@ def spec_for(active: set[str]) -> dict[str, Any]:
         props["credentials"]["oneOf"] = [token, oauth]
     if "spec_additional_properties_false" in active:
         schema["additionalProperties"] = False
+    if "spec_new_required_field" in active:
+        props["workspace"] = {"type": "string", "order": 7}
+        schema["required"] = [*schema["required"], "workspace"]
+    if "spec_maximum_lowered" in active:
+        props["count"]["maximum"] = 3  # configs with count 4…: only generated examples see it
+    if "spec_optional_field_added" in active:
+        props["page_size"] = {"type": "integer", "minimum": 1, "order": 7}
     return spec
 
 
@@ -356,6 +366,12 @@ def streams_for(active: set[str]) -> list[dict[str, Any]]:
         del products["source_defined_primary_key"]
     if "schema_additional_properties_false" in active:
         users["json_schema"]["additionalProperties"] = False
+    if "catalog_field_type_changed" in active:
+        products["json_schema"]["properties"]["price"]["type"] = ["null", "string"]
+    if "catalog_stream_added" in active:
+        extra = copy.deepcopy(products)
+        extra["name"] = "orders"
+        streams.append(extra)
     return streams
 
 
