@@ -8,6 +8,7 @@ a read fails. Report: `<report-dir>/<connector>/regression.json`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from acceptance import registry
 from acceptance.context import AcceptanceContext
 from acceptance.errors import UserError
 from acceptance.previous_release import PreviousRelease, Unavailable
+from acceptance.records import remove_fields
 from acceptance.regression import RegressionReport, compare_reads
 from acceptance.runner import base as commands
 from acceptance.runner.base import RunResult
@@ -59,10 +61,31 @@ def compare(context: AcceptanceContext, say: Say = print) -> tuple[RegressionRep
         f"{len(previous_catalog['streams'])} with {release.description}")
     current = _succeeded(context.read_run(config, catalog, timeout), "the current release")
     previous = _succeeded(_previous_read(context, release, config, previous_catalog, timeout), release.description)
-    report = compare_reads(previous.messages, current.messages, catalog)
+    ignored = ignored_fields(entry)
+    report = compare_reads(without_fields(previous.messages, ignored), without_fields(current.messages, ignored),
+                           catalog)
     summary = {"previous": {"release": release.description, "version": release.version},
-               "config": entry.config_path, **report.to_json()}
+               "config": entry.config_path, "ignored_fields": ignored, **report.to_json()}
+    if ignored:
+        say("ignored_fields (not compared): " + "; ".join(f"{s}: {', '.join(p)}" for s, p in ignored.items()))
     return report, summary
+
+
+def ignored_fields(entry: Any) -> dict[str, list[str]]:
+    """The entry's `ignored_fields` (values that change from read to read, e.g. wall-clock stamps) as paths."""
+    configured = getattr(entry, "ignored_fields", None) or {}
+    return {stream: [f.name for f in fields] for stream, fields in configured.items()}
+
+
+def without_fields(messages: Iterable[Mapping[str, Any]], ignored: Mapping[str, list[str]]
+                   ) -> Iterator[Mapping[str, Any]]:
+    """The messages, with the ignored fields taken out of each RECORD's data (others pass untouched)."""
+    for message in messages:
+        record = message.get("record") if message.get("type") == "RECORD" else None
+        paths = ignored.get(record.get("stream")) if isinstance(record, dict) else None
+        if paths and isinstance(record.get("data"), dict):
+            message = {**message, "record": {**record, "data": remove_fields(record["data"], paths)}}
+        yield message
 
 
 def _catalog(run: RunResult, who: str, excluded: tuple[str, ...]) -> dict[str, Any]:
