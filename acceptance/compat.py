@@ -9,8 +9,11 @@ Cosmetic keywords (description, title, order, examples…) are never compared. `
 
 Run as a command for scripts::
 
-    python -m acceptance.compat spec PREVIOUS.json CURRENT.json [--table]
+    python -m acceptance.compat spec PREVIOUS.json CURRENT.json [--table] [--examples N]
     python -m acceptance.compat catalog PREVIOUS.json CURRENT.json [--table]
+
+`spec` also generates N configs (default 100) from the previous spec and reports those the current one rejects
+(rule "previous config rejected"): what structure alone cannot see, such as a lowered maximum.
 
 Exit status: 1 when any difference is breaking, 0 otherwise, 2 on unreadable or invalid input.
 """
@@ -394,8 +397,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("previous", help="previous release's document (JSON file)")
     parser.add_argument("current", help="current release's document (JSON file)")
     parser.add_argument("--table", action="store_true", help="print a table instead of JSON")
+    parser.add_argument("--examples", type=int, default=100, metavar="N",
+                        help="spec: configs generated from the previous spec and checked against the current one "
+                             "(0: structure only)")
     args = parser.parse_args(argv)
-    differ = diff_specs if args.kind == "spec" else diff_catalogs
     documents: list[Any] = []
     try:
         for path in (args.previous, args.current):
@@ -408,7 +413,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CompatInputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    differences = differ(documents[0], documents[1])
+    if args.kind == "spec":
+        differences = diff_specs(documents[0], documents[1])
+        if args.examples > 0:
+            from acceptance.config_examples import previous_configs_rejected  # hypothesis: imported only when used
+
+            differences += previous_configs_rejected(connection_specification(documents[0]),
+                                                     connection_specification(documents[1]),
+                                                     examples=args.examples).differences
+    else:
+        differences = diff_catalogs(documents[0], documents[1])
     if args.table:
         print(render_table(differences))
     else:

@@ -13,6 +13,7 @@ import pytest
 from acceptance.context import PreviousOptions
 from tasks.backward_compat import run_backward_compat
 from tasks.comparison import parse_args
+from tasks.regression import run_regression
 from tests.conftest import AcceptanceOutcome
 
 Make = Callable[..., Path]
@@ -195,3 +196,41 @@ def test_previous_options_reach_the_context() -> None:
     args = parse_args(["source-faker", "--previous-image", "x/y:1", "--report-dir", "out"], prog="backward_compat")
     assert args.previous == PreviousOptions("x/y:1", None, None)
     assert args.report_dir == Path("out")
+
+
+# ------------------------------------------------------------------------------------------------ nox -s regression
+
+
+def test_regression_pairs_records_by_primary_key_and_names_changed_fields(fake_source: Make, tmp_path: Path) -> None:
+    folder = fake_source("record_value_changed")
+    said: list[str] = []
+    report = run_regression(folder, parse_args(compat_args(folder, tmp_path), prog="regression"), say=said.append)
+    assert report is not None and report.has_differences()
+    summary = json.loads((tmp_path / folder.name / "regression.json").read_text())
+    streams = {s["name"]: s for s in summary["streams"]}
+    assert (streams["products"]["changed"], streams["products"]["changed_fields"]) == (1, {"price": 1})
+    assert streams["users"]["has_differences"] is False
+    assert summary["streams_with_differences"] == ["products"]
+    table = next(text for text in said if text.startswith("| stream"))
+    row = next(line for line in table.splitlines() if line.startswith("| products"))
+    assert [cell.strip() for cell in row.strip("|").split("|")][:6] == ["products", "3", "3", "0", "0", "1"]
+
+
+def test_regression_leaves_out_the_entrys_ignored_fields(fake_source: Make, tmp_path: Path) -> None:
+    def ignore_price(config: dict) -> None:
+        config["acceptance_tests"]["basic_read"]["tests"][0]["ignored_fields"] = {
+            "products": [{"name": "price", "bypass_reason": "changes between releases on purpose"}]}
+
+    folder = fake_source("record_value_changed", change=ignore_price)
+    report = run_regression(folder, parse_args(compat_args(folder, tmp_path), prog="regression"), say=lambda _: None)
+    assert report is not None and not report.has_differences()
+    summary = json.loads((tmp_path / folder.name / "regression.json").read_text())
+    assert summary["ignored_fields"] == {"products": ["price"]}
+
+
+def test_regression_without_a_previous_release_says_why(fake_source: Make, tmp_path: Path) -> None:
+    folder = fake_source()
+    args = parse_args([str(folder), "--backend", "local", "--report-dir", str(tmp_path)], prog="regression")
+    said: list[str] = []
+    assert run_regression(folder, args, say=said.append) is None
+    assert "regression skipped" in "\n".join(said) and "remoteRegistries.pypi.packageName" in "\n".join(said)

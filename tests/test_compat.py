@@ -295,9 +295,11 @@ def test_cli_breaking_spec_exits_1_with_json(tmp_path: Path) -> None:
     result = run("spec", write(tmp_path, "old.json", spec({"a": STR})), write(tmp_path, "new.json", spec({"a": INT})))
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
-    assert report == {"breaking": 1, "differences": [
-        {"rule": "type changed", "path": "/properties/a/type", "breaking": True,
-         "message": 'type changed: "string" → "integer"'}]}
+    assert report["breaking"] == 2
+    structural, generated = report["differences"]
+    assert structural == {"rule": "type changed", "path": "/properties/a/type", "breaking": True,
+                          "message": 'type changed: "string" → "integer"'}
+    assert generated["rule"] == "previous config rejected" and generated["path"] == "/a" and generated["breaking"]
 
 
 def test_cli_compatible_catalog_exits_0(tmp_path: Path) -> None:
@@ -349,3 +351,16 @@ def test_main_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     document = write(tmp_path, "s.json", spec({"a": STR}))
     assert main(["spec", document, document]) == 0
     assert json.loads(capsys.readouterr().out) == {"differences": [], "breaking": 0}
+
+
+def test_main_spec_checks_configs_generated_from_the_previous_spec(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # A lowered maximum is invisible to the structural diff; generated configs catch it.
+    previous = write(tmp_path, "old.json", spec({"port": {"type": "integer", "minimum": 1, "maximum": 65535}}))
+    current = write(tmp_path, "new.json", spec({"port": {"type": "integer", "minimum": 1, "maximum": 1024}}))
+    assert main(["spec", previous, current, "--examples", "0"]) == 0
+    capsys.readouterr()
+    assert main(["spec", previous, current]) == 1
+    differences = json.loads(capsys.readouterr().out)["differences"]
+    assert [(d["rule"], d["path"], d["breaking"]) for d in differences] == [("previous config rejected", "/port", True)]
+    assert "'maximum' (1024)" in differences[0]["message"]
