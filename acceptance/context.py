@@ -23,6 +23,7 @@ from acceptance.protocol import Message, loads
 from acceptance.runner import ConnectorRunner, LocalRunner, RunResult
 from acceptance.runner import base as commands
 from acceptance.runner.spool import MessageSpool
+from acceptance.runner.timing import RunLog, TimedRunner
 from acceptance.secrets import Masker, secret_values
 
 T = TypeVar("T")
@@ -59,6 +60,7 @@ class AcceptanceContext:
         self.backend = backend
         self.cache = cache
         self.previous_options = previous
+        self.run_log = RunLog()  # the connector commands this session ran, timed
         self.masker = Masker()  # grows with the secrets of every config the run loads
         self.environment = {k: str(v) for k, v in (loaded.config.custom_environment_variables or {}).items()}
         self._identity: str | None = None
@@ -74,15 +76,17 @@ class AcceptanceContext:
         return self._identity
 
     def runner(self) -> ConnectorRunner:
+        """The connector's runner; every command it runs is timed in `run_log`."""
         if self.backend.kind == "docker":
             from acceptance.runner.docker import DockerRunner  # the Docker SDK is only imported when used
 
             assert self.backend.image is not None
-            return DockerRunner(self.backend.image, environment=self.environment, masker=self.masker,
-                                network=self.backend.network)
+            return TimedRunner(DockerRunner(self.backend.image, environment=self.environment, masker=self.masker,
+                                            network=self.backend.network), self.run_log)
         command = self.backend.command
         assert command is not None
-        return LocalRunner(command.argv, cwd=command.cwd, environment=self.environment, masker=self.masker)
+        return TimedRunner(LocalRunner(command.argv, cwd=command.cwd, environment=self.environment,
+                                       masker=self.masker), self.run_log)
 
     # -- inputs -------------------------------------------------------------------------------------------------
 
@@ -173,12 +177,12 @@ class AcceptanceContext:
         return self._previous[key]
 
     def previous_spec_run(self, release: PreviousRelease, timeout: float) -> RunResult:
-        runner = release.runner(self.environment, self.masker, self.backend.network)
+        runner = TimedRunner(release.runner(self.environment, self.masker, self.backend.network), self.run_log)
         return self._cached_run("spec", None, lambda: commands.spec(runner, timeout), expect="SPEC",
                                 identity=release.identity)
 
     def previous_discover_run(self, release: PreviousRelease, config: Any, timeout: float) -> RunResult:
-        runner = release.runner(self.environment, self.masker, self.backend.network)
+        runner = TimedRunner(release.runner(self.environment, self.masker, self.backend.network), self.run_log)
         return self._cached_run("discover", config, lambda: commands.discover(runner, config, timeout),
                                 expect="CATALOG", identity=release.identity)
 

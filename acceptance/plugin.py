@@ -8,6 +8,7 @@ test its time budget, and masks secrets in every report.
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -21,6 +22,7 @@ from acceptance.cache import Cache, default_cache_dir
 from acceptance.config import LoadedConfig, load_config
 from acceptance.context import AcceptanceContext, Deadline, PreviousOptions
 from acceptance.errors import UserError
+from acceptance.runner.timing import TIMINGS_ENV
 
 SUITES_DIR = Path(__file__).parent / "suites"
 CONFIG_OPTION = "--acceptance-test-config"
@@ -122,6 +124,18 @@ def load_connector_hooks(base_path: Path) -> ModuleType | None:
     # Upstream files often say `pytest_plugins = ("connector_acceptance_test.plugin",)`: this plugin replaces it.
     module.pytest_plugins = ()  # type: ignore[attr-defined]
     return module
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Where the session's time went: the connector's own commands against the whole session."""
+    context = config.stash.get(context_key, None)
+    if context is None:
+        return
+    terminalreporter.write_line(context.run_log.render())
+    timings = os.environ.get(TIMINGS_ENV)
+    if timings:
+        context.run_log.append_to(timings, connector=str(context.loaded.base_path),
+                                  suites=config.getoption("suite") or [])
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -24,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,7 @@ LAUNCHER = "connector_acceptance_launch.py"  # inside the venv, for releases wit
 DESCRIBE = "--connector-acceptance-describe"  # launcher argument: say what would run, and exit
 INSTALL_LOCK_TIMEOUT_SECONDS = 1800
 INDEX_TIMEOUT_SECONDS = 600
+VERSIONS_MAX_AGE_SECONDS = 600  # a published-versions list is reused this long (one run's sessions)
 SPEC_TIMEOUT_SECONDS = 300
 TAIL_LINES = 8  # lines of pip's or the connector's output kept in reasons
 
@@ -66,9 +68,32 @@ class PreviousPackage:
 
 # --- which release ------------------------------------------------------------------------------------------------
 
-def published_versions(package: str, *, pip_args: Sequence[str] = ()) -> list[Version] | str:
+def published_versions(package: str, *, pip_args: Sequence[str] = (), cache_root: Path | None = None,
+                       max_age: float = VERSIONS_MAX_AGE_SECONDS) -> list[Version] | str:
     """The versions of `package` the index publishes, newest first (pre-releases included); a sentence when the
-    index cannot be read. `pip_args` go to pip as they are (e.g. `--no-index --find-links DIR`)."""
+    index cannot be read. `pip_args` go to pip as they are (e.g. `--no-index --find-links DIR`).
+
+    The list is kept for `max_age` seconds under the cache root: the suites of one run (several sessions) ask once.
+    """
+    remembered = (cache_root if cache_root is not None else default_cache_dir()) / PREVIOUS_DIR / \
+        f"{package}.versions.json"
+    try:
+        raw = json.loads(remembered.read_text())
+        if raw["pip_args"] == list(pip_args) and time.time() - raw["at"] < max_age:
+            return [Version(v) for v in raw["versions"]]
+    except (OSError, ValueError, KeyError, TypeError, InvalidVersion):
+        pass
+    found = _index_versions(package, pip_args)
+    if isinstance(found, list) and max_age > 0:
+        remembered.parent.mkdir(parents=True, exist_ok=True)
+        temporary = remembered.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps({"at": time.time(), "pip_args": list(pip_args),
+                                         "versions": [str(v) for v in found]}))
+        temporary.replace(remembered)
+    return found
+
+
+def _index_versions(package: str, pip_args: Sequence[str]) -> list[Version] | str:
     argv = [sys.executable, "-m", "pip", "index", "versions", "--pre", "--disable-pip-version-check", *pip_args,
             package]
     try:

@@ -83,8 +83,11 @@ def prepare_backend(folder: Path, args: AcceptanceArgs, say: Callable[[str], Non
 def pytest_command(folder: Path, args: AcceptanceArgs, suites: list[str], backend_options: Sequence[str] = ()
                    ) -> list[str]:
     # --rootdir: short test ids (`test_spec.py::TestSpec::…`) wherever the package is installed.
+    # --assert=plain: the suites fail with their own messages, so pytest need not rewrite (recompile) every module
+    # of the package at each session start; hypothesis's pytest plugin is not used by the suites and costs ~1 s.
     command = ["python", "-m", "pytest", "-p", "acceptance.plugin", f"--acceptance-test-config={folder}",
-               f"--rootdir={SUITES_DIR}", "-p", "no:cacheprovider", "-rfEs"]
+               f"--rootdir={SUITES_DIR}", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--assert=plain",
+               "-rfEs"]
     command += list(backend_options)
     for suite in suites:
         command += ["--suite", suite]

@@ -39,6 +39,7 @@ def main(command: str, *args: str) -> int:
         print("setup: starting")
         for i in range(40):
             print(f"progress line {i}")
+        sys.stdout.flush()  # stdout is block-buffered without a tty: keep the error the last line
         print("setup: the service refused api key " + str(secrets().get("api_key")), file=sys.stderr)
         return 3
     elif command == "sleep":
