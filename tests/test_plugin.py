@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -234,3 +235,16 @@ def test_connector_command_option_wins(fake_source: Make, run_acceptance: Runner
     outcome = run_acceptance(folder, "--suite", "spec", f"--connector-command=python {folder / 'source.py'}")
     assert outcome.failed == set() and outcome.passed
     assert os.path.exists(folder / "source.py")
+
+
+def test_the_session_reports_its_commands_and_shares_the_first_incremental_read(
+        fake_source: Make, run_acceptance: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    timings = tmp_path / "timings.jsonl"
+    monkeypatch.setenv("CONNECTOR_ACCEPTANCE_TIMINGS", str(timings))
+    outcome = run_acceptance(fake_source(), "--suite", "incremental", f"--cache-dir={tmp_path / 'c'}")
+    assert outcome.failed == set()
+    session = json.loads(timings.read_text())
+    # users is the one incremental stream: its first read serves both test_two_sequential_reads and
+    # test_read_sequential_slices; then the read from its state, one resumed from a checkpoint, the future state.
+    assert {verb: c["count"] for verb, c in session["commands"].items()} == {"spec": 1, "discover": 1, "read": 4}
+    assert 0 < session["connector_seconds"] <= session["wall_seconds"]

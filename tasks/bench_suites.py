@@ -1,0 +1,89 @@
+"""The whole-run benchmark: a full acceptance run on source-faker (count 10,000), where the time goes.
+
+1. cold, suites one after another: wall time against the time the connector's own commands take (each pytest
+   session reports its commands through CONNECTOR_ACCEPTANCE_TIMINGS) — the tool's overhead;
+2. warm, again: which commands ran (a warm cache must run no `spec` and no `discover`);
+3. cold, suites two at a time: the wall-time gain of running independent suites side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from acceptance import registry
+from acceptance.connector import venv_bin
+from acceptance.runner.timing import TIMINGS_ENV
+from tasks.acceptance import AcceptanceArgs
+from tasks.build import build_virtualenv
+from tasks.parallel import run_suites
+
+Say = Callable[[str], None]
+FAKER = Path(__file__).resolve().parent.parent / "connectors" / "source-faker"
+OVERHEAD_TARGET = 0.20
+
+
+def faker_at(count: int, root: Path) -> Path:
+    """A copy of the faker connector's config and inputs, reading `count` users (and as many purchases)."""
+    folder = root / f"source-faker-{count}"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    for name in ("acceptance-test-config.yml", "metadata.yaml"):
+        shutil.copy2(FAKER / name, folder / name)
+    shutil.copytree(FAKER / "integration_tests", folder / "integration_tests")
+    config_file = folder / "integration_tests" / "config.json"
+    config = json.loads(config_file.read_text())
+    config["count"] = count
+    config_file.write_text(json.dumps(config))
+    return folder
+
+
+def measure_run(folder: Path, script: Path, cache: Path, jobs: int, say: Say) -> dict[str, Any]:
+    """One full run (every suite its own pytest process); wall time and the connector commands' time."""
+    timings = Path(tempfile.mkstemp(prefix="timings-", suffix=".jsonl")[1])
+    args = AcceptanceArgs([folder], connector_command=str(script), cache_dir=str(cache), backend="local")
+    env = {**os.environ, TIMINGS_ENV: str(timings)}
+    started = time.monotonic()
+    runs = run_suites(folder, args, registry.names(), ["--backend", "local"], jobs, say=lambda _: None, env=env)
+    wall = time.monotonic() - started
+    sessions = [json.loads(line) for line in timings.read_text().splitlines() if line.strip()]
+    timings.unlink()
+    commands: Counter[str] = Counter()
+    for session in sessions:
+        for verb, stats in session["commands"].items():
+            commands[verb] += stats["count"]
+    connector = sum(s["connector_seconds"] for s in sessions)
+    outcome = {"jobs": jobs, "wall_seconds": round(wall, 2), "connector_seconds": round(connector, 2),
+               "session_seconds": round(sum(s["wall_seconds"] for s in sessions), 2), "commands": dict(commands),
+               "suites_passed": all(run.passed for run in runs)}
+    say(f"  jobs {jobs}: {wall:.1f} s wall, connector commands {connector:.1f} s, {dict(commands)}")
+    return outcome
+
+
+def bench_suites(count: int = 10_000, say: Say = print) -> dict[str, Any]:
+    record = build_virtualenv(FAKER, say=say)
+    script = venv_bin(FAKER / ".venv") / record.console_script
+    root = Path(tempfile.mkdtemp(prefix="bench-suites-"))
+    try:
+        folder = faker_at(count, root)
+        say(f"full acceptance run on source-faker, count {count}:")
+        cold = measure_run(folder, script, root / "cache-sequential", 1, say)
+        warm = measure_run(folder, script, root / "cache-sequential", 1, say)
+        parallel = measure_run(folder, script, root / "cache-parallel", 2, say)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    overhead = (cold["wall_seconds"] - cold["connector_seconds"]) / cold["connector_seconds"]
+    return {
+        "count": count, "cold": cold, "warm": warm, "parallel": parallel,
+        "overhead": round(overhead, 3), "overhead_target": OVERHEAD_TARGET,
+        "warm_ran_spec_or_discover": bool(warm["commands"].get("spec") or warm["commands"].get("discover")),
+        "parallel_gain": round(cold["wall_seconds"] / parallel["wall_seconds"], 2),
+    }

@@ -1,0 +1,58 @@
+"""Suites side by side (tasks/parallel.py) and the session timing they report (acceptance/runner/timing.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from acceptance.runner import LocalRunner
+from acceptance.runner.base import spec
+from acceptance.runner.timing import TIMINGS_ENV, RunLog, TimedRunner
+from tasks.acceptance import AcceptanceArgs
+from tasks.parallel import parallel_jobs, render_summary, run_suites
+
+Make = Callable[..., Path]
+
+
+def test_a_timed_runner_logs_each_command() -> None:
+    log = RunLog()
+    runner = TimedRunner(LocalRunner([sys.executable, "-c", "print('{\"type\": \"LOG\"}')"], cwd=Path.cwd()), log)
+    spec(runner, timeout=30)
+    spec(runner, timeout=30)
+    assert [verb for verb, _ in log.runs] == ["spec", "spec"]
+    summary = log.summary(wall_seconds=10.0)
+    assert summary["commands"]["spec"]["count"] == 2 and summary["wall_seconds"] == 10.0
+    assert log.render(wall_seconds=10.0).startswith("connector commands: spec 2×")
+
+
+def test_an_empty_log_says_nothing_ran() -> None:
+    assert "none run" in RunLog().render()
+
+
+def test_suites_run_side_by_side_and_each_output_stays_whole(fake_source: Make, tmp_path: Path) -> None:
+    folder = fake_source()
+    timings = tmp_path / "timings.jsonl"
+    args = AcceptanceArgs([folder], cache_dir=str(tmp_path / "cache"), backend="local")
+    said: list[str] = []
+    runs = run_suites(folder, args, ["spec", "discovery", "connection"], ["--backend", "local"], 2, say=said.append,
+                      env={**os.environ, TIMINGS_ENV: str(timings)})
+    assert [run.suite for run in runs] == ["spec", "discovery", "connection"]
+    assert all(run.passed for run in runs), [run.summary for run in runs]
+    headers = [text for text in said if text.startswith("── ")]
+    assert len(headers) == 3
+    for header, output in zip(said[0::2], said[1::2], strict=True):  # each suite: its header, then its whole output
+        assert header.startswith("── ") and "passed" in output.splitlines()[-1]
+    sessions = [json.loads(line) for line in timings.read_text().splitlines()]
+    assert sorted(s["suites"][0] for s in sessions) == ["connection", "discovery", "spec"]
+    table = render_summary(folder, runs, 5.0)
+    assert "| spec" in table and "3 suites in 5.0 s wall" in table
+
+
+def test_a_shared_client_container_keeps_suites_one_at_a_time() -> None:
+    folder = Path(__file__).parent / "connectors" / "client-container-source"
+    jobs, why = parallel_jobs(folder, 2)
+    assert jobs == 1 and "client_container_config" in (why or "")
+    assert parallel_jobs(Path(__file__).parent / "connectors" / "fake-source", 2) == (2, None)
