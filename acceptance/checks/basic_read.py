@@ -23,6 +23,7 @@ from jsonschema.exceptions import SchemaError
 from acceptance.findings import Finding
 from acceptance.formats import FORMAT_CHECKER, FORMAT_VALIDATORS
 from acceptance.jsonschema_helpers import json_type, pointer, types_of
+from acceptance.native_validation import compile_native_check
 
 Message = dict[str, Any]
 StreamKey = tuple[str | None, str]  # (namespace, name)
@@ -71,7 +72,9 @@ class RecordSchemaValidator:
             validator = None if problem else StrictDraft7Validator(schema, format_checker=FORMAT_CHECKER)
             declared = _declared_columns(schema) if fail_on_extra_columns and not problem else None
             fast = None if problem else compile_fast_check(schema)
-            self._streams[name] = _StreamValidation(validator, fast, declared, _Problems(max_errors_per_stream))
+            native = None if problem else compile_native_check(schema)
+            self._streams[name] = _StreamValidation(validator, native, fast, declared,
+                                                    _Problems(max_errors_per_stream))
 
     def feed(self, message: Message) -> None:
         record = _record_of(message)
@@ -95,12 +98,13 @@ class RecordSchemaValidator:
 
 
 class _StreamValidation:
-    __slots__ = ("validator", "fast", "declared", "problems", "records")
+    __slots__ = ("validator", "native", "fast", "declared", "problems", "records")
 
-    def __init__(self, validator: Any, fast: FastCheck | None, declared: frozenset[str] | None,
-                 problems: _Problems) -> None:
+    def __init__(self, validator: Any, native: FastCheck | None, fast: FastCheck | None,
+                 declared: frozenset[str] | None, problems: _Problems) -> None:
         self.validator = validator
-        self.fast = fast
+        self.native = native  # jsonschema-rs: the first, fastest "surely valid"
+        self.fast = fast  # the compiled Python check: the second
         self.declared = declared
         self.problems = problems
         self.records = 0
@@ -111,7 +115,9 @@ class _StreamValidation:
             return
         problems: list[tuple[Hashable, Callable[[], str]]] = []
         try:
-            if self.fast is None or not self.fast(data):  # jsonschema only for records that may be invalid
+            if self.native is not None and self.native(data):
+                pass
+            elif self.fast is None or not self.fast(data):  # jsonschema only for records that may be invalid
                 for error in self.validator.iter_errors(data):
                     problems.append((("schema", tuple(error.absolute_schema_path)), _error_describer(error)))
         except Exception as error:  # a schema that breaks jsonschema (bad pattern…) must not stop the read

@@ -1,0 +1,174 @@
+"""A native first filter for record validation: jsonschema-rs, compiled once per stream schema.
+
+It answers "valid" only for records the detailed path (strict Draft 7 + `acceptance.formats`) also accepts; anything
+else goes to the detailed path, which decides and explains. To keep that promise:
+
+- formats are replaced by patterns that accept a subset of what `acceptance.formats` accepts (dates exactly,
+  leap days included; a quoted e-mail local part or an address literal falls through to the detailed check);
+  host names and IP addresses have no such pattern, so a schema using them gets no native filter;
+- a float where the schema allows only integers (`1.0`, which Draft 7 counts as an integer and we do not) is
+  looked for separately, only at the schema's integer locations;
+- schemas whose meaning could differ between the two engines (user `pattern`s, regex dialects; `multipleOf`,
+  float arithmetic; non-local `$ref`s, which jsonschema-rs might fetch) get no native filter.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from acceptance.jsonschema_helpers import types_of
+
+NativeCheck = Callable[[Any], bool]
+
+_YEAR = r"(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
+# Leap years 0004-9996: divisible by 4 but not by 100, or by 400.
+_LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+# Real calendar dates: month/day pairs, February 29th only in leap years.
+_DATE_LOOSE = (rf"(?:{_YEAR}-(?:(?:0?[13578]|1[02])-(?:0?[1-9]|[12][0-9]|3[01])|(?:0?[469]|11)-(?:0?[1-9]|[12][0-9]|30)"
+               rf"|0?2-(?:0?[1-9]|1[0-9]|2[0-8]))|{_LEAP_YEAR}-0?2-29)")
+_DATE = (rf"(?:{_YEAR}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+         rf"|02-(?:0[1-9]|1[0-9]|2[0-8]))|{_LEAP_YEAR}-02-29)")
+_ZONE = r"(?: ?(?:[Zz]|UTC|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?))?"
+_FRACTION = r"(?:\.[0-9]{1,12})?"
+_EMAIL_LOCAL = r"[^@\s\"\[\]\x00-\x1f\x7f]+"
+_EMAIL_LABEL = r"[^@\s.\[\]\x00-\x1f\x7f]+"
+
+# Each pattern accepts a subset of the matching acceptance.formats validator (tested property-based).
+FORMAT_PATTERNS: dict[str, str] = {
+    "date-time": (rf"^{_DATE_LOOSE}"
+                  rf"(?:[ Tt](?:[01]?[0-9]|2[0-3]):[0-5]?[0-9](?::[0-5]?[0-9]{_FRACTION})?)?{_ZONE}$"),
+    "date": rf"^{_DATE}$",
+    "time": rf"^(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]{_FRACTION}{_ZONE}$",
+    "email": rf"^{_EMAIL_LOCAL}@{_EMAIL_LABEL}(?:\.{_EMAIL_LABEL})*$",
+}
+# Formats the detailed path checks but no pattern here stands in for.
+UNTRANSLATED_FORMATS = frozenset({"hostname", "idn-hostname", "ipv4", "ipv6"})
+# Keywords whose results could differ between jsonschema-rs and the detailed validator.
+_UNSAFE_KEYWORDS = frozenset({"pattern", "patternProperties", "multipleOf"})
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
+_SCHEMA_VALUES = ("not", "if", "then", "else", "additionalItems", "contains", "propertyNames")
+
+
+def compile_native_check(schema: Any) -> NativeCheck | None:
+    """True only for records the detailed path accepts; None when this schema gets no native filter."""
+    try:
+        import jsonschema_rs
+    except ImportError:  # an optional speed-up: without it the Python fast path does the work
+        return None
+    if not isinstance(schema, dict) or not _supported(schema):
+        return None
+    try:
+        is_valid = jsonschema_rs.Draft7Validator(_with_format_patterns(schema)).is_valid
+    except Exception:  # a schema jsonschema-rs refuses: the detailed path will say what is wrong with it
+        return None
+    float_found = compile_float_in_integer_check(schema)
+
+    def check(data: Any) -> bool:
+        try:
+            return bool(is_valid(data)) and not (float_found is not None and float_found(data))
+        except Exception:  # values it cannot convert (integers beyond 64 bits, NaN): the detailed path decides
+            return False
+
+    return check
+
+
+def _subschemas(node: dict[str, Any]) -> list[Any]:
+    found: list[Any] = []
+    for key in ("properties", "definitions", "dependencies"):
+        if isinstance(node.get(key), dict):
+            found += node[key].values()
+    if isinstance(node.get("items"), (dict, list)):
+        found += node["items"] if isinstance(node["items"], list) else [node["items"]]
+    for key in _SCHEMA_LISTS:
+        if isinstance(node.get(key), list):
+            found += node[key]
+    for key in (*_SCHEMA_VALUES, "additionalProperties"):
+        if key in node:
+            found.append(node[key])
+    return found
+
+
+def _supported(node: Any) -> bool:
+    if isinstance(node, bool):
+        return True
+    if not isinstance(node, dict):
+        return False
+    if not _UNSAFE_KEYWORDS.isdisjoint(node) or node.get("format") in UNTRANSLATED_FORMATS:
+        return False
+    ref = node.get("$ref")
+    if ref is not None and not (isinstance(ref, str) and ref.startswith("#")):
+        return False
+    return all(_supported(sub) for sub in _subschemas(node) if isinstance(sub, (dict, bool)))
+
+
+def _with_format_patterns(schema: dict[str, Any]) -> dict[str, Any]:
+    """A copy where every `format` is gone, replaced by its subset pattern where it has one."""
+    native = copy.deepcopy(schema)
+    stack: list[Any] = [native]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        fmt = node.pop("format", None)
+        if isinstance(fmt, str) and fmt in FORMAT_PATTERNS:
+            node["pattern"] = FORMAT_PATTERNS[fmt]  # _supported() guarantees there was no pattern to merge with
+        stack += [sub for sub in _subschemas(node) if isinstance(sub, dict)]
+    return native
+
+
+def compile_float_in_integer_check(schema: Any) -> NativeCheck | None:
+    """A function that is True when a float sits where `schema` allows integers but not numbers; None when the
+    schema has no such place. Under combinators it is conservative: any float at all counts."""
+    if not isinstance(schema, dict):
+        return None
+    if any(_mentions_integer(schema.get(key)) for key in (*_SCHEMA_LISTS, *_SCHEMA_VALUES, "definitions")) \
+            or "$ref" in schema:
+        return _any_float
+    types = types_of(schema)
+    integer_only = "integer" in types and "number" not in types
+    properties = [(name, check) for name, sub in (schema.get("properties") or {}).items()
+                  if (check := compile_float_in_integer_check(sub)) is not None]
+    declared = frozenset(schema.get("properties") or {})
+    additional = compile_float_in_integer_check(schema.get("additionalProperties"))
+    items = schema.get("items")
+    item_check = compile_float_in_integer_check(items) if isinstance(items, dict) else (
+        _any_float if isinstance(items, list) and _mentions_integer(items) else None)
+    if not (integer_only or properties or additional or item_check):
+        return None
+
+    def check(value: Any) -> bool:
+        kind = type(value)
+        if kind is float:
+            return integer_only
+        if kind is dict:
+            for name, sub in properties:
+                if name in value and sub(value[name]):
+                    return True
+            if additional is not None:
+                return any(additional(v) for k, v in value.items() if k not in declared)
+        elif kind is list and item_check is not None:
+            return any(item_check(v) for v in value)
+        return False
+
+    return check
+
+
+def _mentions_integer(node: Any) -> bool:
+    if isinstance(node, dict):
+        return "integer" in types_of(node) or any(_mentions_integer(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_mentions_integer(v) for v in node)
+    return False
+
+
+def _any_float(value: Any) -> bool:
+    kind = type(value)
+    if kind is float:
+        return True
+    if kind is dict:
+        return any(_any_float(v) for v in value.values())
+    if kind is list:
+        return any(_any_float(v) for v in value)
+    return False

@@ -1,0 +1,138 @@
+"""The native first filter (jsonschema-rs) never accepts what the detailed path rejects, and agrees with it on real
+source-faker output."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from acceptance import catalog as catalogs
+from acceptance.checks.basic_read import StrictDraft7Validator, compile_fast_check
+from acceptance.connector import venv_bin
+from acceptance.formats import FORMAT_CHECKER, FORMAT_VALIDATORS
+from acceptance.native_validation import FORMAT_PATTERNS, compile_float_in_integer_check, compile_native_check
+from acceptance.runner import LocalRunner
+from acceptance.runner.base import discover, read
+
+FAKER = Path(__file__).parent.parent / "connectors" / "source-faker"
+
+
+def detailed_valid(schema: dict[str, Any], data: Any) -> bool:
+    return StrictDraft7Validator(schema, format_checker=FORMAT_CHECKER).is_valid(data)
+
+
+# Strings shaped like each format, with out-of-range parts, odd separators and zones mixed in.
+SHAPED = {
+    "date-time": r"[0-9]{1,4}-[0-9]{1,2}-[0-9]{1,3}([ Tt]([0-9]{1,2}):[0-9]{1,2}(:[0-9]{1,2}(\.[0-9]{1,13})?)?)?"
+                 r"( ?(Z|z|UTC|[+-][0-9]{1,2}(:?[0-9]{1,2})?))?\n?",
+    "date": r"[0-9]{3,5}-[0-9]{1,3}-[0-9]{1,3}\n?|(1900|2100|2000|2024|2023|0000|0400)-02-(28|29|30)",
+    "time": r"[0-9]{1,3}:[0-9]{1,3}:[0-9]{1,3}(\.[0-9]{0,13})?( ?(Z|UTC|[+-][0-9]{2}(:?[0-9]{2})?))?\n?",
+    "email": r"[\"a-z@ .\[\]\x1c\u00a0]{0,6}@[a-z@ .\[\]0-9:]{0,8}",
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMAT_PATTERNS))
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(data=st.data())
+def test_a_format_pattern_accepts_only_what_the_detailed_check_accepts(fmt: str, data: st.DataObject) -> None:
+    value = data.draw(st.one_of(st.from_regex(SHAPED[fmt], fullmatch=True), st.text(max_size=30)))
+    native = jsonschema_rs.Draft7Validator({"type": "string", "pattern": FORMAT_PATTERNS[fmt]})
+    if native.is_valid(value):
+        assert FORMAT_VALIDATORS[fmt](value), f"{fmt} pattern accepts {value!r}, the detailed check does not"
+
+
+@pytest.mark.parametrize(("fmt", "value"), [
+    ("date-time", "2012-04-10T00:14:07.596313"), ("date-time", "2024-01-01T00:00:00+00:00"),
+    ("date-time", "2024-01-31 23:59:59.123Z"), ("date-time", "2024-1-5"), ("date-time", "2024-12-31T10:00:00 UTC"),
+    ("date", "2024-02-28"), ("time", "23:59:59.5+02:00"), ("email", "first.last@example.co.uk"),
+    ("date-time", "2024-02-29T00:00:00Z"), ("date", "2000-02-29"), ("date-time", "2012-2-29"),
+])
+def test_common_values_take_the_native_path(fmt: str, value: str) -> None:
+    assert re.fullmatch(FORMAT_PATTERNS[fmt].strip("^$"), value)
+
+
+@pytest.mark.parametrize(("fmt", "value"), [("email", '"quoted local"@example.com'), ("email", "a@[192.0.2.1]")])
+def test_rare_valid_values_fall_through_to_the_detailed_check(fmt: str, value: str) -> None:
+    schema = {"type": "object", "properties": {"v": {"type": "string", "format": fmt}}}
+    check = compile_native_check(schema)
+    assert check is not None and not check({"v": value}) and detailed_valid(schema, {"v": value})
+
+
+INTEGERS = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "price": {"type": ["null", "number"]},
+    "tags": {"type": "array", "items": {"type": "integer"}},
+    "nested": {"type": "object", "properties": {"n": {"type": ["null", "integer"]}}, "additionalProperties": True},
+    "choice": {"oneOf": [{"type": "integer"}, {"type": "string"}]},
+}}
+
+
+@pytest.mark.parametrize(("data", "valid"), [
+    ({"id": 1, "price": 1.0, "tags": [1, 2], "nested": {"n": None}, "choice": 3}, True),
+    ({"id": 1.0}, False), ({"id": 1, "tags": [1, 2.0]}, False), ({"id": 1, "nested": {"n": 5.0}}, False),
+    ({"id": 1, "choice": 3.0}, False), ({"id": True}, False), ({"id": 2 ** 70}, True),
+])
+def test_integer_valued_floats_are_not_integers(data: dict[str, Any], valid: bool) -> None:
+    check = compile_native_check(INTEGERS)
+    assert check is not None
+    assert detailed_valid(INTEGERS, data) is valid
+    if check(data):
+        assert valid, f"native accepted {data}"
+    elif valid:
+        assert data["id"] == 2 ** 70  # beyond 64 bits: jsonschema-rs cannot take it, the detailed path does
+
+
+def test_float_locations_are_only_the_integer_ones() -> None:
+    check = compile_float_in_integer_check(INTEGERS)
+    assert check is not None and not check({"price": 2.0}) and check({"id": 2.0})
+    assert compile_float_in_integer_check({"type": "object", "properties": {"p": {"type": "number"}}}) is None
+
+
+@pytest.mark.parametrize("schema", [
+    {"type": "object", "properties": {"a": {"type": "string", "pattern": "^x"}}},
+    {"type": "object", "properties": {"a": {"type": "string", "format": "hostname"}}},
+    {"type": "object", "properties": {"a": {"type": "number", "multipleOf": 0.1}}},
+    {"type": "object", "properties": {"a": {"$ref": "https://example.com/s.json"}}},
+    {"type": "object", "patternProperties": {"^x": {"type": "string"}}},
+])
+def test_schemas_the_engines_might_read_differently_get_no_native_filter(schema: dict[str, Any]) -> None:
+    assert compile_native_check(schema) is None
+
+
+@pytest.fixture(scope="module")
+def faker_read() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    script = venv_bin(FAKER / ".venv") / "source-faker"
+    if not script.exists():
+        pytest.skip("connectors/source-faker/.venv is not built (nox -s build -- source-faker --backend local)")
+    runner = LocalRunner([str(script)], cwd=FAKER)
+    config = json.loads((FAKER / "integration_tests" / "config.json").read_text())
+    catalog = discover(runner, config, timeout=120).of_type("CATALOG")[-1]["catalog"]
+    records = read(runner, config, catalogs.configured_from_discovered(catalog), timeout=300).of_type("RECORD")
+    return {s["name"]: s["json_schema"] for s in catalog["streams"]}, [m["record"] for m in records]
+
+
+@pytest.mark.slow
+def test_every_path_agrees_on_real_faker_output(faker_read: tuple[dict[str, Any], list[dict[str, Any]]]) -> None:
+    schemas, records = faker_read
+    native = {name: compile_native_check(schema) for name, schema in schemas.items()}
+    fast = {name: compile_fast_check(schema) for name, schema in schemas.items()}
+    assert all(native.values()), "every faker stream gets the native filter"
+    disagreements = []
+    for record in records:
+        name, data = record["stream"], record["data"]
+        verdicts = {"detailed": detailed_valid(schemas[name], data), "native": native[name](data),
+                    "python": fast[name](data) if fast[name] else None}
+        if len({v for v in verdicts.values() if v is not None}) > 1:
+            disagreements.append((name, verdicts, data))
+    assert len(records) > 2000 and disagreements == []
+    # and a broken copy of each record is refused by every path
+    for record in records[:: max(1, len(records) // 200)]:
+        name, data = record["stream"], dict(record["data"])
+        data["id"] = float(data["id"]) if isinstance(data.get("id"), int) else "x"
+        assert not detailed_valid(schemas[name], data) and not native[name](data)
