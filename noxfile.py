@@ -6,6 +6,7 @@ virtualenvs, so the suites of one connector share one install and one on-disk ca
     nox -s "acceptance(suite='spec')" -- source-faker       # one suite
     nox -s backward_compat -- source-faker                  # spec and catalog against the previous release
     nox -s regression -- source-faker                       # records against the previous release
+    nox -s bench                                            # validation throughput and read memory, vs upstream
     nox -s tests                                            # this project's own tests
 """
 
@@ -71,6 +72,37 @@ def acceptance(session: nox.Session, suite: str) -> None:
 
 
 @nox.session(venv_backend="none")
+def acceptance_parallel(session: nox.Session) -> None:
+    """Every suite as its own pytest process, as `nox -s acceptance`, but several at once (default: one per core).
+
+    nox -s acceptance_parallel -- source-faker [--jobs N] [the acceptance options]
+    """
+    import argparse
+    import time
+
+    from tasks.parallel import default_jobs, parallel_jobs, render_summary, run_suites
+
+    parser = argparse.ArgumentParser(prog="acceptance_parallel", add_help=False, allow_abbrev=False)
+    parser.add_argument("--jobs", type=int, default=default_jobs())
+    known, rest = parser.parse_known_args(session.posargs)
+    args = _user_errors_as_messages(session, lambda: acceptance_task.parse_args(rest, prog="acceptance_parallel"))
+    _quiet_docker_logs()
+    failed: list[str] = []
+    for folder in args.connectors:  # type: ignore[attr-defined]
+        backend = _user_errors_as_messages(
+            session, lambda f=folder: acceptance_task.prepare_backend(f, args, say=session.log))
+        jobs, why = parallel_jobs(folder, known.jobs)
+        if why:
+            session.log(f"{folder.name}: {why}")
+        started = time.monotonic()
+        runs = run_suites(folder, args, registry.names(), backend, jobs, say=print)  # type: ignore[arg-type]
+        session.log(render_summary(folder, runs, time.monotonic() - started))
+        failed += [f"{folder.name} {run.suite}" for run in runs if not run.passed]
+    if failed:
+        session.error(f"failed: {', '.join(failed)}")
+
+
+@nox.session(venv_backend="none")
 def backward_compat(session: nox.Session) -> None:
     """Compare a connector's spec and catalog with its previous release and check the version bump says so.
 
@@ -104,6 +136,33 @@ def regression(session: nox.Session) -> None:
     _quiet_docker_logs()
     for folder in args.run.connectors:  # type: ignore[attr-defined]
         _user_errors_as_messages(session, lambda f=folder: run_regression(f, args, say=session.log))
+
+
+@nox.session(venv_backend="none")
+def bench(session: nox.Session) -> None:
+    """Record validation throughput vs the upstream-style path, and basic_read peak memory; PASS/FAIL per target.
+
+    Baseline: each line parsed into pydantic AirbyteMessage, each record through jsonschema Draft7Validator; every
+    measurement runs in its own fresh process.
+    nox -s bench [-- --count N --records-wide N --baseline-lines N --memory-records SMALL LARGE --no-faker --no-suites
+                     --work-dir DIR --json PATH --check --quick]
+    Inputs (a recorded source-faker read, a synthetic wide stream) are generated in the work dir (default: the
+    system temp dir's connector-acceptance-bench) and reused. Results: <work-dir>/bench.json. Exits non-zero on a
+    missed target only with --check. --quick: tiny sizes, a smoke run.
+    """
+    import shlex
+
+    from tasks.bench import main as run_bench
+
+    command = shlex.join(["nox", "-s", "bench", *(["--", *session.posargs] if session.posargs else [])])
+    try:
+        missed = _user_errors_as_messages(session, lambda: run_bench(session.posargs, command=command))
+    except SystemExit as done:  # --help
+        if done.code:
+            raise
+        return
+    if missed:
+        session.error("bench: a target was missed (--check)")
 
 
 @nox.session(venv_backend="none")

@@ -87,6 +87,12 @@ class RecordSchemaValidator:
         else:
             stream.validate(record.get("data"))
 
+    @property
+    def invalid_records(self) -> int:
+        """Records found invalid so far (records of streams not in the catalog included)."""
+        return (sum(stream.problems.invalid_records for stream in self._streams.values())
+                + sum(self._unknown_streams.values()))
+
     def findings(self) -> list[Finding]:
         found = list(self._schema_findings)
         for name, stream in self._streams.items():
@@ -113,11 +119,14 @@ class _StreamValidation:
         self.records += 1
         if self.validator is None:
             return
+        declared = self.declared
+        natively_valid = self.native is not None and self.native(data)
+        if natively_valid and (declared is None or declared.issuperset(data)):
+            return  # the common case, decided natively
         problems: list[tuple[Hashable, Callable[[], str]]] = []
         try:
-            if self.native is not None and self.native(data):
-                pass
-            elif self.fast is None or not self.fast(data):  # jsonschema only for records that may be invalid
+            # jsonschema only for records that may be invalid, to find and explain the problems
+            if not natively_valid and (self.fast is None or not self.fast(data)):
                 for error in self.validator.iter_errors(data):
                     problems.append((("schema", tuple(error.absolute_schema_path)), _error_describer(error)))
         except Exception as error:  # a schema that breaks jsonschema (bad pattern…) must not stop the read

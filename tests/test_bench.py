@@ -1,0 +1,159 @@
+"""`nox -s bench` (tasks/bench.py): its synthetic input, the agreement of the paths it compares, its report.
+
+No timing is asserted: the numbers are the benchmark's business, these tests only keep its machinery honest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from tasks import bench
+
+SMALL_SIZES = ["--records-wide", "300", "--baseline-lines", "200", "--memory-records", "200", "400"]
+JSON_KEYS = {"command", "seconds", "machine", "sizes", "inputs", "throughput", "memory", "targets", "passed", "suites"}
+
+
+def lines_of(path: Path) -> list[bytes]:
+    return path.read_bytes().splitlines()
+
+
+def test_synthetic_file_is_deterministic_and_holds_its_invalid_records(tmp_path: Path) -> None:
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    invalid = bench.write_wide_file(first, 2_000)
+    assert bench.write_wide_file(second, 2_000) == invalid
+    assert first.read_bytes() == second.read_bytes()
+    assert len(invalid) == 2_000 // bench.INVALID_EVERY  # 0.1%
+    messages = [orjson.loads(line) for line in lines_of(first)]
+    assert all(messages[number]["type"] == "RECORD" for number in invalid)
+    records = [m["record"] for m in messages if m["type"] == "RECORD"]
+    assert len(records) == 2_000
+    assert len(records[0]["data"]) == bench.WIDE_COLUMNS
+    assert bench.write_wide_file(tmp_path / "other-seed.jsonl", 2_000, seed=7) == invalid
+    assert (tmp_path / "other-seed.jsonl").read_bytes() != first.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def defective(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[bytes], list[int]]:
+    """A small synthetic read with every defect twice: its lines and the line numbers of the invalid records."""
+    data = tmp_path_factory.mktemp("bench") / "wide.jsonl"
+    invalid = bench.write_wide_file(data, 800, invalid_every=50)
+    assert len(invalid) == 2 * len(bench.DEFECTS)
+    return lines_of(data), invalid
+
+
+def test_baseline_and_ours_agree_on_the_invalid_records(defective: tuple[list[bytes], list[int]]) -> None:
+    lines, invalid = defective
+    catalog = bench.wide_catalog()
+    baseline = bench.run_baseline(lines, catalog)
+    assert baseline.invalid_lines == invalid
+    assert bench.run_ours(lines, catalog).invalid == len(invalid)
+    assert bench.run_ours(lines, catalog, all_checks=True).invalid == len(invalid)
+    assert bench.run_orjson(lines).messages == baseline.messages == len(lines)
+
+
+def test_each_defect_alone_is_invalid_for_both_paths(defective: tuple[list[bytes], list[int]]) -> None:
+    lines, invalid = defective
+    catalog = bench.wide_catalog()
+    for defect, number in zip(bench.DEFECTS * 2, invalid, strict=True):
+        assert bench.run_baseline([lines[number]], catalog).invalid == 1, defect
+        assert bench.run_ours([lines[number]], catalog).invalid == 1, defect
+        assert bench.run_ours([lines[number - 1]], catalog).invalid == 0, defect  # its valid neighbour
+
+
+def test_a_clean_synthetic_read_passes_every_basic_read_check(tmp_path: Path) -> None:
+    data = tmp_path / "wide.jsonl"
+    assert bench.write_wide_file(data, 300, invalid_every=0) == []
+    ours = bench.OursPath(bench.wide_catalog(), all_checks=True)
+    ours.feed_lines(lines_of(data))
+    assert ours.findings() == []
+    assert ours.result().invalid == 0
+    assert bench.run_baseline(lines_of(data), bench.wide_catalog()).invalid == 0
+
+
+def test_record_envelope() -> None:
+    good = {"type": "RECORD", "record": {"stream": "s", "data": {}, "emitted_at": 1}}
+    assert bench.record_envelope_ok(good)
+    assert bench.record_envelope_ok({"type": "RECORD", "record": {**good["record"], "namespace": "n"}})
+    for change in ({"emitted_at": None}, {"emitted_at": True}, {"stream": 1}, {"data": []}, {"namespace": 3}):
+        assert not bench.record_envelope_ok({"type": "RECORD", "record": {**good["record"], **change}}), change
+    assert not bench.record_envelope_ok({"type": "RECORD", "record": "x"})
+
+
+def test_memory_read_passes_every_check_including_its_expected_records(tmp_path: Path) -> None:
+    script = tmp_path / "generator.py"
+    script.write_text(bench.MEMORY_GENERATOR)
+    result = bench.measure_read(script, 2_000)
+    assert result["records"] == 2_000 and result["findings"] == 0
+
+
+def run_main(tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str, dict[str, Any]]:
+    code = bench.main(["--quick", "--work-dir", str(tmp_path), *SMALL_SIZES, *extra], say=lambda _text: None)
+    output = capsys.readouterr().out
+    return code, output, json.loads((tmp_path / "bench.json").read_text())
+
+
+def test_quick_run_prints_the_tables_and_writes_the_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, output, results = run_main(tmp_path, capsys, "--no-faker")
+    assert code == 0  # verdicts are printed, not turned into an exit status without --check
+    for text in ("msg/s", "vs baseline", "vs orjson", "peak RSS MB", "ours / baseline", "ours / orjson.loads",
+                 "invalid records agree", "basic_read memory growth, 200 → 400 records", "basic_read peak RSS"):
+        assert text in output, text
+    assert "PASS" in output or "FAIL" in output
+    assert set(results) == JSON_KEYS
+    assert results["command"].startswith("nox -s bench -- --quick")
+    assert {row["path"] for row in results["throughput"]} == set(bench.PATHS)
+    assert {"input", "path", "lines", "messages", "seconds", "invalid", "peak_rss_bytes",
+            "messages_per_second"} <= set(results["throughput"][0])
+    assert [m["records"] for m in results["memory"]] == [200, 400]
+    assert all(m["findings"] == 0 for m in results["memory"])
+    agreement = next(t for t in results["targets"] if "invalid records agree" in t["name"])
+    assert agreement["passed"], agreement  # the synthetic file's invalid record, found by both paths
+    assert {"name", "value", "wanted", "passed"} == set(results["targets"][0])
+
+
+def canned_results(monkeypatch: pytest.MonkeyPatch, passed: bool) -> None:
+    row = bench.Measurement("wide", "baseline", "all", 10, 1.0, 0, 40 * bench.MB)
+    target = bench.Target("a target", "1×", "≥ 2×", passed)
+    memory = bench.MemoryMeasurement(10, 1.0, 40 * bench.MB, 0)
+    monkeypatch.setattr(bench, "wide_input", lambda work_dir, records, say: bench.BenchInput(
+        "wide", work_dir / "wide.jsonl", work_dir / "catalog.json", 10))
+    monkeypatch.setattr(bench, "bench_input", lambda source, lines, say: ([row], [target]))
+    monkeypatch.setattr(bench, "bench_memory", lambda work_dir, sizes, say: ([memory], []))
+
+
+@pytest.mark.parametrize(("passed", "check", "expected"), [(True, True, 0), (False, False, 0), (False, True, 1)])
+def test_exit_status_fails_only_with_check(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch, passed: bool, check: bool,
+                                           expected: int) -> None:
+    canned_results(monkeypatch, passed)
+    code, output, results = run_main(tmp_path, capsys, "--no-faker", *(["--check"] if check else []))
+    assert code == expected
+    assert ("PASS" if passed else "FAIL") in output
+    assert results["passed"] is passed
+
+
+def test_bad_options_are_one_clear_error() -> None:
+    with pytest.raises(bench.BenchError, match="unknown arguments --nope"):
+        bench.parse_args(["--nope"])
+    with pytest.raises(bench.BenchError, match="--count"):
+        bench.parse_args(["--count", "many"])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bench.BuildRecord.read(bench.FAKER / bench.VENV_DIR) is None,
+                    reason="source-faker is not built (nox -s build -- source-faker)")
+def test_quick_run_with_a_real_faker_recording(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, output, results = run_main(tmp_path, capsys, "--count", "20")
+    assert code == 0
+    faker = next(i for i in results["inputs"] if i["name"].startswith("source-faker"))
+    assert faker["lines"] > 40  # users, purchases, products, with statuses and states
+    agreement = next(t for t in results["targets"] if t["name"].startswith("source-faker")
+                     and "invalid records agree" in t["name"])
+    assert agreement["passed"] and agreement["value"] == "ours 0, baseline 0"
+    said: list[str] = []
+    bench.faker_input(tmp_path, 20, said.append)
+    assert any(text.startswith("bench: reusing") for text in said)  # recorded once per count
