@@ -51,17 +51,27 @@ _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
 _SCHEMA_VALUES = ("not", "if", "then", "else", "additionalItems", "contains", "propertyNames")
 
 
-def compile_native_check(schema: Any) -> NativeCheck | None:
-    """True only for records the detailed path accepts; None when this schema gets no native filter."""
+def compile_native_check(schema: Any, *, forbid_undeclared: bool = False) -> NativeCheck | None:
+    """True only for records the detailed path accepts; None when this schema gets no native filter.
+
+    `forbid_undeclared` also refuses top-level keys the schema's `properties` do not declare (the "undeclared
+    column" rule), for a schema without top-level oneOf/anyOf/allOf, where that is exactly
+    `additionalProperties: false`."""
     try:
         import jsonschema_rs
     except ImportError:  # an optional speed-up: without it the Python fast path does the work
         return None
     if not isinstance(schema, dict) or not _supported(schema):
         return None
+    native_schema = _with_format_patterns(schema)
+    if forbid_undeclared:
+        if any(key in schema for key in _SCHEMA_LISTS):
+            raise ValueError("forbid_undeclared needs a schema without top-level oneOf/anyOf/allOf")
+        # Undeclared keys fail anyway, so an additionalProperties schema never applies to an accepted record.
+        native_schema["additionalProperties"] = False
     try:
         # offline: a `$ref` is never fetched (only local ones get here anyway)
-        is_valid = jsonschema_rs.Draft7Validator(_with_format_patterns(schema), offline=True).is_valid
+        is_valid = jsonschema_rs.Draft7Validator(native_schema, offline=True).is_valid
     except Exception:  # a schema jsonschema-rs refuses: the detailed path will say what is wrong with it
         return None
     float_found = compile_float_in_integer_check(schema)

@@ -40,8 +40,15 @@ def parse_line(line: bytes | str) -> Message | None:
     stripped = line.strip()
     if not stripped:
         return None
-    try:
-        parsed = loads(stripped.encode() if isinstance(stripped, str) else stripped)
+    raw = stripped.encode() if isinstance(stripped, str) else stripped
+    try:  # loads(), inlined: this runs once per line of every read
+        if _LONG_DIGIT_RUN in raw.translate(_DIGITS_AS_ZERO):
+            parsed = json.loads(raw)
+        else:
+            try:
+                parsed = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                parsed = json.loads(raw)
     except ValueError:
         parsed = None
     if isinstance(parsed, dict) and parsed.get("type") in MESSAGE_TYPES:

@@ -136,3 +136,12 @@ def test_every_path_agrees_on_real_faker_output(faker_read: tuple[dict[str, Any]
         name, data = record["stream"], dict(record["data"])
         data["id"] = float(data["id"]) if isinstance(data.get("id"), int) else "x"
         assert not detailed_valid(schemas[name], data) and not native[name](data)
+
+
+def test_the_native_filter_can_apply_the_undeclared_column_rule() -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}}, "additionalProperties": {"type": "string"}}
+    plain, strict = compile_native_check(schema), compile_native_check(schema, forbid_undeclared=True)
+    assert plain is not None and strict is not None
+    assert plain({"a": 1, "extra": "x"}) and not strict({"a": 1, "extra": "x"}) and strict({"a": 1})
+    with pytest.raises(ValueError, match="oneOf/anyOf/allOf"):
+        compile_native_check({"oneOf": [{"properties": {"a": {}}}]}, forbid_undeclared=True)
