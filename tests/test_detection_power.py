@@ -66,6 +66,8 @@ MUTANTS: dict[str, tuple[str, set[str] | None]] = {
     "crash_without_trace_on_bad_catalog": ("basic_read", {"test_airbyte_trace_message_on_failure[inputs0]"}),
     "record_value_changed": ("basic_read", {"test_expected_records[inputs0]"}),
     "record_missing": ("basic_read", {"test_expected_records[inputs0]"}),
+    "secret_in_record": ("basic_read", {"test_secret_never_in_the_output[inputs0]"}),
+    "print_secret": ("basic_read", {"test_secret_never_in_the_output[inputs0]"}),
     # full_refresh
     "nondeterministic_values": ("full_refresh", {"test_sequential_reads[inputs0]"}),
     "emitted_at_constant": ("full_refresh", {"test_emitted_at_increases[inputs0]"}),
@@ -80,7 +82,7 @@ MUTANTS: dict[str, tuple[str, set[str] | None]] = {
 # table shows the one check each mutant is aimed at.
 READ_MUTANTS_WITHOUT_EXPECTED_RECORDS = {
     "no_records", "empty_stream", "type_violation", "format_violation", "extra_column", "primary_key_null",
-    "data_point_missing",
+    "data_point_missing", "secret_in_record",
 }
 # Broken metadata.yaml rather than a broken connector: test -> (edit of metadata `data`).
 METADATA_MUTANTS: dict[str, Callable[[dict], None]] = {

@@ -15,6 +15,7 @@ from acceptance import catalog as catalogs
 from acceptance.checks import basic_read as checks
 from acceptance.checks.expected_records import ExpectedRecordsMatcher, expected_streams_coverage, load_expected_records
 from acceptance.checks.file_types import FileTypesTracker, check_file_types_present
+from acceptance.checks.secret_leaks import SecretLeakFinder
 from acceptance.context import AcceptanceContext, Deadline
 from acceptance.errors import InputFileError
 from acceptance.findings import Finding
@@ -94,6 +95,7 @@ def read_and_check(acceptance: AcceptanceContext, inputs: Any, config: Any, cata
             extra_records=flags.extra_records, ignored_fields=ignored_field_paths(inputs),
             configured_streams=catalogs.stream_names(catalog),
         )
+    feeders["secrets"] = SecretLeakFinder(acceptance.masker.secrets)
     if checks_file_types(acceptance, inputs):
         outcome.file_types = FileTypesTracker()
     consumers = [*feeders.values(), *([outcome.file_types] if outcome.file_types else [])]
@@ -105,6 +107,7 @@ def read_and_check(acceptance: AcceptanceContext, inputs: Any, config: Any, cata
             outcome.states.append(message.get("state") or {})
         for consumer in consumers:
             consumer.feed(message)
+    feeders["secrets"].feed_stderr(run.stderr_tail)
     outcome.findings = {name: feeder.findings() for name, feeder in feeders.items()}
     return outcome
 
@@ -179,6 +182,11 @@ class TestBasicRead:
             pytest.skip("validate_state_messages is false")
         findings = checks.check_state_messages(basic_read.states, len(basic_read.catalog["streams"]))
         assert_no_findings(findings, acceptance.masker, "state messages must be per stream with sourceStats")
+
+    def test_secret_never_in_the_output(self, basic_read: BasicRead, acceptance: AcceptanceContext) -> None:
+        """No secret of the config (as is, JSON-escaped, URL-encoded, base64) in records, logs, traces, states or
+        stderr; the finding says where, never the value."""
+        assert_check(basic_read, "secrets", acceptance, "the connector's output must not contain the config's secrets")
 
     def test_airbyte_trace_message_on_failure(self, inputs: Any, connector_config: Any,
                                               acceptance: AcceptanceContext, deadline: Deadline) -> None:

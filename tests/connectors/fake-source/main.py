@@ -42,7 +42,7 @@ MUTATIONS = {
     "spec_new_required_field", "spec_maximum_lowered", "spec_optional_field_added", "catalog_field_type_changed",
     "catalog_stream_added",
     # behaviour
-    "hang", "print_secret",
+    "hang", "print_secret", "secret_in_record",
 }
 
 BASE_DATE = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
@@ -221,6 +221,8 @@ def read(config: dict[str, Any], catalog: dict[str, Any], state: Any, active: se
                     continue
                 if cursor and "slices_lose_records" in active and index >= count - 2:
                     continue  # resumed from a checkpoint, it forgets the last two records
+                if "secret_in_record" in active and index == 1:  # e.g. an API echoing the request's token
+                    record["name"] = f"token {config.get('credentials', {}).get('api_token')}"
                 if "no_records" not in active:
                     emit_record(name, record, active)
                     emitted += 1
