@@ -152,3 +152,9 @@ def test_file_types_are_not_checked_for_other_connectors(fake_source: Callable[.
                                                          run_acceptance: Runner) -> None:
     outcome = run_acceptance(fake_source("file_based,file_based_csv_only"), "--suite", "basic_read", "-k", "file_types")
     assert outcome.skipped == {"test_all_supported_file_types_present[inputs0]"}
+
+
+def test_the_readme_table_lists_every_mutant() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    missing = [mutation for mutation in MUTANTS if f"| `{mutation}` |" not in readme]
+    assert missing == [], f"add these mutants to the README's detection-power table: {missing}"
