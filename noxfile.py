@@ -31,11 +31,20 @@ nox.options.default_venv_backend = "none"
 nox.options.sessions = ["lint", "tests"]
 
 
+_said: dict[str, str] = {}  # a user error's message -> the session that said it
+
+
 def _user_errors_as_messages(session: nox.Session, action: object) -> object:
+    """Run `action`; a UserError ends the session with its message, said once: the other sessions of the same run
+    (e.g. every suite of `nox -s acceptance`) that meet the same error are skipped with a pointer to the first."""
     try:
         return action()  # type: ignore[operator]
     except UserError as error:
-        session.error(str(error))
+        message = str(error)
+        first = _said.setdefault(message, session.name)
+        if first != session.name:
+            session.skip(f"the same error as {first}")
+        session.error(message)
 
 
 def _quiet_docker_logs() -> None:
@@ -64,6 +73,7 @@ def acceptance(session: nox.Session, suite: str) -> None:
     args = _user_errors_as_messages(session, lambda: acceptance_task.parse_args(session.posargs, prog="acceptance"))
     _quiet_docker_logs()
     for folder in args.connectors:  # type: ignore[attr-defined]
+        _user_errors_as_messages(session, lambda f=folder: acceptance_task.check_inputs(f))
         backend = _user_errors_as_messages(
             session, lambda f=folder: acceptance_task.prepare_backend(f, args, say=session.log)
         )
@@ -89,6 +99,7 @@ def acceptance_parallel(session: nox.Session) -> None:
     _quiet_docker_logs()
     failed: list[str] = []
     for folder in args.connectors:  # type: ignore[attr-defined]
+        _user_errors_as_messages(session, lambda f=folder: acceptance_task.check_inputs(f))
         backend = _user_errors_as_messages(
             session, lambda f=folder: acceptance_task.prepare_backend(f, args, say=session.log))
         jobs, why = parallel_jobs(folder, known.jobs)

@@ -118,6 +118,8 @@ def _check_regex(value: str) -> str:
         re.compile(value)
     except re.error as exc:
         raise _rule(f"not a valid regular expression ({exc}): {value!r}") from None
+    except (RecursionError, OverflowError):  # e.g. a thousand nested groups: too deep for the regex parser
+        raise _rule(f"not a valid regular expression (too deeply nested or too large): {value[:40]!r}") from None
     return value
 
 
@@ -649,7 +651,7 @@ def load_config(directory: Path | str) -> LoadedConfig:
     `directory` may also be the config file itself. Raises ConfigError (only) for anything wrong.
     """
     file = _find_config_file(Path(directory))
-    raw = _read_yaml(file)
+    raw = read_yaml(file)
     if raw is None:
         raise ConfigError(file, [("", "the file is empty; expected a mapping with at least `acceptance_tests:`")])
     if not isinstance(raw, dict):
@@ -660,14 +662,15 @@ def load_config(directory: Path | str) -> LoadedConfig:
 
     notices: list[str] = []
     legacy = "tests" in raw
-    if legacy:
-        raw = _migrate_legacy(file, raw)
-        notices.append(LEGACY_NOTICE)
-
     try:
+        if legacy:
+            raw = _migrate_legacy(file, raw)
+            notices.append(LEGACY_NOTICE)
         config = AcceptanceTestConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(file, _problems(exc, raw, legacy=legacy)) from None
+    except RecursionError:  # copying or validating values nested thousands deep
+        raise ConfigError(file, [("", TOO_DEEP)]) from None
 
     if legacy:
         _assign_locations(config, legacy=True)
@@ -677,7 +680,11 @@ def load_config(directory: Path | str) -> LoadedConfig:
 
     directory_path = file.parent
     base_path = directory_path / config.base_path if config.base_path else directory_path
-    return LoadedConfig(file=file, config=config, base_path=base_path.resolve(), notices=notices, legacy=legacy)
+    try:
+        resolved = base_path.resolve()
+    except (OSError, ValueError) as exc:  # ValueError: a NUL character in the path
+        raise ConfigError(file, [("base_path", f"not a usable path ({exc}): {config.base_path!r}")]) from None
+    return LoadedConfig(file=file, config=config, base_path=resolved, notices=notices, legacy=legacy)
 
 
 def _find_config_file(path: Path) -> Path:
@@ -688,26 +695,65 @@ def _find_config_file(path: Path) -> Path:
     for candidate in candidates:
         if candidate.is_file():
             return candidate
+    if candidates[0].is_dir():
+        raise ConfigError(candidates[0], [("", "is a folder; expected the YAML file")])
     where = "" if path.is_dir() else f"; the directory {path} does not exist"
     message = f"file not found: expected {candidates[0]} (or {CONFIG_FILE_FALLBACK} beside it){where}"
     raise ConfigError(candidates[0], [("", message)])
 
 
-def _read_yaml(file: Path) -> object:
+TOO_DEEP = "nested too deeply to read (hundreds of levels or more)"
+# libyaml recurses in C: a document nested some 30,000 levels deep overflows the stack and kills the process (a
+# segfault, no exception). Every level needs one of these characters, so a text with few of them is safe for it;
+# the rare text with many goes to the pure-Python loader, which raises RecursionError instead.
+_NESTING_CHARACTERS = "[{-?:"
+_C_LOADER_MAX_NESTING = 5_000
+
+
+def read_yaml(file: Path) -> object:
+    """The plain data of a YAML file (safe loader); anything wrong is a ConfigError naming the file and line."""
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(file, [("", f"cannot read the file: {exc}")]) from None
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConfigError(file, [("", f"cannot read the file: {reason}")]) from None
     try:
-        return yaml.load(text, Loader=loader)  # a safe loader: plain data only
+        return yaml.load(text, Loader=_loader_for(text))  # a safe loader: plain data only
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(file, [("", f"YAML syntax error{where}: {problem}")]) from None
+        raise ConfigError(file, [("", _yaml_syntax_problem(exc, text))]) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses (NUL, other control characters)
+        line = text.count("\n", 0, exc.position) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)  # libyaml gives the code
+        problem = f"YAML syntax error at line {line}: the character U+{code:04X} is not allowed (a control character?)"
+        raise ConfigError(file, [("", problem)]) from None
     except yaml.YAMLError as exc:
         raise ConfigError(file, [("", f"YAML syntax error: {exc}")]) from None
+    except RecursionError:
+        raise ConfigError(file, [("", TOO_DEEP)]) from None
+    except ValueError as exc:  # a value YAML accepts but Python cannot build: 2023-02-30, a 5,000-digit number
+        raise ConfigError(file, [("", f"a value cannot be read: {exc}")]) from None
+
+
+def _loader_for(text: str) -> type:
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None and sum(text.count(c) for c in _NESTING_CHARACTERS) <= _C_LOADER_MAX_NESTING:
+        return fast  # type: ignore[no-any-return]
+    return yaml.SafeLoader
+
+
+def _yaml_syntax_problem(exc: yaml.MarkedYAMLError, text: str) -> str:
+    """'YAML syntax error at line L, column C: <problem>', with the likely cause when it is a tab or an unclosed
+    bracket."""
+    mark = exc.problem_mark or exc.context_mark
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = exc.problem or exc.context or "invalid YAML"
+    lines = text.splitlines()
+    if mark and mark.line < len(lines) and lines[mark.line][mark.column:mark.column + 1] == "\t":
+        problem += " (a tab: YAML indents with spaces only)"
+    elif exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+        opened = exc.context_mark
+        problem += f" ({exc.context} started at line {opened.line + 1}, column {opened.column + 1})"
+    return f"YAML syntax error{where}: {problem}"
 
 
 def _migrate_legacy(file: Path, raw: dict[Any, Any]) -> dict[Any, Any]:
@@ -874,6 +920,7 @@ _KINDS: tuple[tuple[type, str], ...] = (
     (int, "an integer"),
     (float, "a number"),
     (str, "a string"),
+    (bytes, "binary data"),
     (list, "a list"),
     (dict, "a mapping"),
 )
@@ -901,6 +948,7 @@ _EXPECTED_KIND = {
     "bool_type": "a boolean (true or false)",
     "bool_parsing": "a boolean (true or false)",
     "string_type": "a string",
+    "string_unicode": "a string",
     "list_type": "a list",
     "dict_type": "a mapping (key: value pairs)",
     "model_type": "a mapping (key: value pairs)",
@@ -920,6 +968,11 @@ def _message(error: Any, keys: list[Any]) -> str:
         return f"{message}; did you mean '{close[0]}'?" if close else message
     if kind == "missing":
         return "required"
+    if kind == "invalid_key":
+        quote = f"; write it in quotes: '{value}'" if value is not None else ""
+        return f"keys must be strings, {_describe(value)}{quote}"
+    if kind == "finite_number":
+        return f"expected a finite number, {_describe(value)}"
     if error["loc"] and error["loc"][-1] == "[key]":
         return f"keys must be strings, {_describe(value)}"
     if kind in _EXPECTED_KIND:
@@ -934,10 +987,17 @@ def _message(error: Any, keys: list[Any]) -> str:
     return re.sub(r"^(Value|Assertion) error, ", "", str(error["msg"]))
 
 
+def validation_problems(exc: ValidationError, data: object) -> list[tuple[str, str]]:
+    """(key path, plain message) pairs for a pydantic error on `data`: for other YAML files (metadata.yaml)."""
+    return _problems(exc, data, legacy=False)
+
+
 def _problems(exc: ValidationError, data: object, *, legacy: bool) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     for error in exc.errors(include_url=False):
         keys = _real_keys(tuple(error["loc"]), data)
+        if error["type"] == "invalid_key":  # the key itself is at fault: name the mapping holding it
+            keys = keys[:-1]
         path = _render_path(keys)
         problem = (_legacy_path(path) if legacy else path, _message(error, keys))
         if problem not in problems:

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
@@ -16,7 +17,7 @@ import yaml
 from acceptance.backend import Backend
 from acceptance.cache import Cache, digest
 from acceptance.config import LoadedConfig
-from acceptance.errors import InputFileError
+from acceptance.errors import InputFileError, UserError
 from acceptance.metadata import Metadata, load_metadata
 from acceptance.previous_release import PreviousRelease, Unavailable, find_previous_release
 from acceptance.protocol import Message, loads
@@ -44,6 +45,48 @@ class Deadline:
         self.started = time.monotonic()
 
 
+# Inputs nested deeper than this are refused: no real config, catalog or state comes near, and hashing, masking and
+# comparing them must not run out of stack.
+MAX_INPUT_DEPTH = 256
+
+
+def nesting_depth(document: Any) -> int:
+    """How deep lists and objects nest in `document` (a scalar is 0), computed without recursion."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def read_input(path: Path, key: str, expected: str) -> bytes:
+    """The bytes of an input file named by the config at `key`; an InputFileError saying why it cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        problem = "file not found"
+    except IsADirectoryError:
+        problem = f"is a folder, expected {expected}"
+    except PermissionError:
+        problem = "permission denied"
+    except OSError as error:  # e.g. a name too long
+        problem = f"cannot be read ({error.strerror or error})"
+    except ValueError:  # a NUL character in the path (shown escaped: it would garble the terminal)
+        path, problem = Path(str(path).replace("\0", "\\0")), "not a usable path (it contains a NUL character)"
+    raise InputFileError(path, problem, key)
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A memoized computation that stopped on the user's input."""
+
+    error: UserError
+
+
 @dataclass(frozen=True)
 class PreviousOptions:
     """How the user named the previous release, if they did (--previous-image / --previous-command)."""
@@ -67,6 +110,7 @@ class AcceptanceContext:
         self._connection_specification: Any = None
         self._spec_looked_up = False
         self._memo: dict[tuple[str, str], Any] = {}
+        self._failed_runs: dict[tuple[str, str, str], RunResult] = {}
         self._previous: dict[tuple[str, str, str | None], PreviousRelease | Unavailable] = {}
 
     @property
@@ -93,16 +137,14 @@ class AcceptanceContext:
     def load_json(self, relative_path: str, key: str) -> Any:
         """A JSON input file named by the config at `key` (e.g. acceptance_tests.connection.tests[0].config_path)."""
         path = self.loaded.resolve(relative_path)
+        data = read_input(path, key, "a JSON file")
         try:
-            return loads(path.read_bytes())
-        except FileNotFoundError:
-            raise InputFileError(path, "file not found", key) from None
-        except IsADirectoryError:
-            raise InputFileError(path, "is a folder, expected a JSON file", key) from None
-        except PermissionError:
-            raise InputFileError(path, "permission denied", key) from None
+            document = loads(data)
         except ValueError as error:
             raise InputFileError(path, f"not valid JSON ({error})", key) from None
+        if nesting_depth(document) > MAX_INPUT_DEPTH:
+            raise InputFileError(path, f"nested more than {MAX_INPUT_DEPTH} levels deep", key)
+        return document
 
     def load_spec_file(self, relative_path: str, key: str) -> Any:
         """An expected spec: JSON or YAML; a low-code `manifest.yaml` yields its `spec.connection_specification`."""
@@ -111,14 +153,16 @@ class AcceptanceContext:
             return self.load_json(relative_path, key)
         if path.suffix not in (".yaml", ".yml"):
             raise InputFileError(path, "expected a .json, .yaml or .yml spec file", key)
+        data = read_input(path, key, "a YAML file")
         try:
-            document = yaml.safe_load(path.read_text())
-        except OSError as error:
-            raise InputFileError(path, f"cannot be read ({error.strerror})", key) from None
-        except yaml.YAMLError as error:
+            document = yaml.safe_load(data.decode("utf-8"))
+        except (yaml.YAMLError, ValueError) as error:  # ValueError: not UTF-8, or a date such as 2023-02-30
             raise InputFileError(path, f"not valid YAML ({error})", key) from None
+        except RecursionError:
+            raise InputFileError(path, "not valid YAML (nested too deeply)", key) from None
         if path.stem == "manifest" and isinstance(document, dict):
-            connection_specification = (document.get("spec") or {}).get("connection_specification")
+            spec = document.get("spec")
+            connection_specification = spec.get("connection_specification") if isinstance(spec, dict) else None
             return {"connectionSpecification": connection_specification}
         return document
 
@@ -158,8 +202,14 @@ class AcceptanceContext:
         """Compute once per session for the same inputs (e.g. one basic read shared by the basic_read tests)."""
         key = (kind, digest(inputs))
         if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]  # type: ignore[no-any-return]
+            try:
+                self._memo[key] = compute()
+            except UserError as error:  # a broken input file stays broken: the next test must not run it all again
+                self._memo[key] = _Failed(error)
+        value = self._memo[key]
+        if isinstance(value, _Failed):
+            raise value.error.with_traceback(None)
+        return value  # type: ignore[no-any-return]
 
     # -- the previous release, for backward compatibility ---------------------------------------------------------
 
@@ -205,8 +255,11 @@ class AcceptanceContext:
                     identity: str | None = None) -> RunResult:
         inputs = {"config": config, "environment": self.environment}
 
+        def usable(result: RunResult) -> bool:
+            return result.succeeded and bool(result.messages.counts.get(expect))
+
         def encode(result: RunResult) -> Any | None:
-            if not result.succeeded or not result.messages.counts.get(expect):
+            if not usable(result):
                 return None  # failures are never cached: the next session retries
             kept = [m for m in result.messages if m.get("type") != "LOG"]
             return {
@@ -222,7 +275,16 @@ class AcceptanceContext:
             return RunResult(raw["command"], raw["exit_code"], raw["duration"], MessageSpool.of(messages),
                              raw["stderr_tail"], backend="cache")
 
-        return self.cache.get_or_compute(identity or self.identity, kind, inputs, run, encode=encode, decode=decode)
+        # A failed run is not cached on disk (the next session retries), but within this session it is not run
+        # again by every test that needs it: a hanging `spec` would otherwise cost its timeout once per test.
+        failed_key = (identity or self.identity, kind, digest(inputs))
+        if failed_key in self._failed_runs:
+            return self._failed_runs[failed_key]
+        result = self.cache.get_or_compute(identity or self.identity, kind, inputs, run, encode=encode,
+                                           decode=decode)
+        if not usable(result):
+            self._failed_runs[failed_key] = result
+        return result
 
     def describe(self) -> str:
         how = f"chosen by {self.backend.command.origin}" if self.backend.command else "Docker backend"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from acceptance.config import TOO_DEEP, read_yaml, validation_problems
 from acceptance.errors import ConfigError
 
 METADATA_FILE = "metadata.yaml"
@@ -44,6 +44,10 @@ class Releases(_Open):
     breakingChanges: dict[str, BreakingChange] = Field(default_factory=dict)
 
 
+class AbInternal(_Open):
+    ql: int | None = None  # quality level; 400 and above is certified
+
+
 class MetadataData(_Open):
     name: str | None = None
     dockerRepository: str | None = None
@@ -56,6 +60,7 @@ class MetadataData(_Open):
     connectorBuildOptions: ConnectorBuildOptions | None = None
     remoteRegistries: RemoteRegistries | None = None
     releases: Releases | None = None
+    ab_internal: AbInternal | None = None
 
     @property
     def pypi_package(self) -> str | None:
@@ -69,8 +74,8 @@ class Metadata(_Open):
     @property
     def certified(self) -> bool:
         """Certified connectors get stricter defaults (upstream: `ab_internal.ql` >= 400)."""
-        quality = (self.data.model_extra or {}).get("ab_internal") or {}
-        return self.data.supportLevel == "certified" or (quality.get("ql") or 0) >= 400
+        quality = self.data.ab_internal.ql if self.data.ab_internal else None
+        return self.data.supportLevel == "certified" or (quality or 0) >= 400
 
 
 def load_metadata(folder: Path) -> Metadata | None:
@@ -78,18 +83,12 @@ def load_metadata(folder: Path) -> Metadata | None:
     path = folder / METADATA_FILE
     if not path.is_file():
         return None
-    try:
-        raw: Any = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(path, [(where, f"not valid YAML: {getattr(error, 'problem', error)}")]) from None
-    except OSError as error:
-        raise ConfigError(path, [("", f"cannot be read: {error.strerror}")]) from None
+    raw: Any = read_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(path, [("", "expected a mapping with a `data:` key")])
     try:
         return Metadata.model_validate(raw)
     except ValidationError as error:
-        problems = [(".".join(str(p) for p in e["loc"]), e["msg"]) for e in error.errors(include_url=False)]
-        raise ConfigError(path, problems) from None
+        raise ConfigError(path, validation_problems(error, raw)) from None
+    except RecursionError:  # validating extra values nested thousands deep
+        raise ConfigError(path, [("", TOO_DEEP)]) from None

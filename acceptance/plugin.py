@@ -21,14 +21,17 @@ from acceptance.backend import BACKENDS, choose_backend
 from acceptance.cache import Cache, default_cache_dir
 from acceptance.config import LoadedConfig, load_config
 from acceptance.context import AcceptanceContext, Deadline, PreviousOptions
-from acceptance.errors import UserError
+from acceptance.errors import ConfigError, InputFileError, UserError
 from acceptance.runner.timing import TIMINGS_ENV
+from acceptance.secrets import Masker
 
 SUITES_DIR = Path(__file__).parent / "suites"
 CONFIG_OPTION = "--acceptance-test-config"
 HOOKS_FILE = "integration_tests/acceptance.py"
 context_key = pytest.StashKey[AcceptanceContext]()
 timeout_key = pytest.StashKey[float]()
+first_reported_key = pytest.StashKey[dict[str, str]]()  # input problem -> the first test it stopped (this process)
+INPUT_ERROR = "acceptance_input_error"  # the user property marking a report of an input error
 
 
 class Unconfigured:
@@ -99,6 +102,7 @@ def pytest_configure(config: pytest.Config) -> None:
         previous=PreviousOptions(config.getoption("previous_image"), config.getoption("previous_command"),
                                  config.getoption("previous_version")),
     )
+    config.pluginmanager.register(InputErrors(config.stash[context_key].masker), name="acceptance-input-errors")
     hooks = load_connector_hooks(loaded.base_path)
     if hooks is not None:
         config.pluginmanager.register(hooks, name=f"connector-hooks:{loaded.base_path}")
@@ -255,9 +259,59 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     if context is None:
         return
     report: pytest.TestReport = outcome.get_result()
-    if call.excinfo is not None and isinstance(call.excinfo.value, UserError):
-        report.longrepr = str(call.excinfo.value)  # a user mistake: the message, not a traceback
+    error = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(error, (InputFileError, ConfigError)):  # a broken input file: said in full once
+        report.longrepr = _input_error_text(item, report, error)
+    elif isinstance(error, UserError):
+        report.longrepr = str(error)  # a user mistake: the message, not a traceback
     _mask_report(report, context)
+
+
+def _problem_of(error: InputFileError | ConfigError) -> tuple[str, str | None]:
+    """(what is wrong, the config key that named the file): tests reading one broken file share the problem even
+    when different entries name it."""
+    if isinstance(error, InputFileError) and error.key:
+        return str(error).replace(f" (from {error.key})", "", 1), error.key
+    return str(error), None
+
+
+def _input_error_text(item: pytest.Item, report: pytest.TestReport, error: InputFileError | ConfigError) -> str:
+    """The whole message for the first test an input file stops; a pointer to it for every later one. (Other user
+    errors, such as a failing client container command or no Docker engine, are said in full by every test.)"""
+    problem, key = _problem_of(error)
+    problem = item.config.stash[context_key].masker.mask(problem)  # the user properties may end in a JUnit file
+    report.user_properties.append((INPUT_ERROR, {"problem": problem, "key": key}))
+    first = item.config.stash.setdefault(first_reported_key, {})
+    if problem not in first:
+        first[problem] = item.nodeid.split("::", 1)[-1]
+        return str(error)
+    return f"{error.file.name}: the same input error as {first[problem]} (said once, under “input errors” below)"
+
+
+class InputErrors:
+    """Collects the input errors of the run (on the xdist controller too) and says each one once at the end,
+    with the keys that named the file and how many tests it stopped."""
+
+    def __init__(self, masker: Masker) -> None:
+        self.masker = masker
+        self.problems: dict[str, tuple[list[str], set[str]]] = {}  # problem -> (keys, test node ids)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for name, value in report.user_properties:
+            if name == INPUT_ERROR:
+                keys, tests = self.problems.setdefault(value["problem"], ([], set()))
+                if value["key"] and value["key"] not in keys:
+                    keys.append(value["key"])
+                tests.add(report.nodeid)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.problems:
+            return
+        terminalreporter.section("input errors", red=True, bold=True)
+        for problem, (keys, tests) in self.problems.items():
+            terminalreporter.write_line(self.masker.mask(problem))
+            named = f"named by {', '.join(keys)}; " if keys else ""
+            terminalreporter.write_line(f"  {named}stopped {len(tests)} test{'s' if len(tests) != 1 else ''}")
 
 
 def _mask_report(report: pytest.TestReport, context: AcceptanceContext) -> None:

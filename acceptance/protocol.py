@@ -40,7 +40,8 @@ def parse_line(line: bytes | str) -> Message | None:
     stripped = line.strip()
     if not stripped:
         return None
-    raw = stripped.encode() if isinstance(stripped, str) else stripped
+    # surrogatepass: a str with a lone surrogate still encodes; the invalid UTF-8 then fails to parse, as it should.
+    raw = stripped.encode("utf-8", "surrogatepass") if isinstance(stripped, str) else stripped
     try:  # loads(), inlined: this runs once per line of every read
         if _LONG_DIGIT_RUN in raw.translate(_DIGITS_AS_ZERO):
             parsed = json.loads(raw)
@@ -49,10 +50,12 @@ def parse_line(line: bytes | str) -> Message | None:
                 parsed = orjson.loads(raw)
             except orjson.JSONDecodeError:
                 parsed = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the json module goes
         parsed = None
-    if isinstance(parsed, dict) and parsed.get("type") in MESSAGE_TYPES:
-        return parsed
+    if isinstance(parsed, dict):
+        kind = parsed.get("type")
+        if isinstance(kind, str) and kind in MESSAGE_TYPES:  # a list or dict "type" is unhashable
+            return parsed
     text = stripped.decode("utf-8", "replace") if isinstance(stripped, bytes) else stripped
     return as_log_line(text)
 
@@ -60,12 +63,15 @@ def parse_line(line: bytes | str) -> Message | None:
 def loads(raw: bytes) -> Any:
     """Parse JSON fast (orjson), exactly: big integers stay integers, and NaN/Infinity (which Python's json
     module writes) are accepted. Raises ValueError on invalid JSON."""
-    if _LONG_DIGIT_RUN in raw.translate(_DIGITS_AS_ZERO):
-        return json.loads(raw)
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return json.loads(raw)
+        if _LONG_DIGIT_RUN in raw.translate(_DIGITS_AS_ZERO):
+            return json.loads(raw)
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return json.loads(raw)
+    except RecursionError:  # orjson stops at 1024 levels; the json module then runs out of stack
+        raise ValueError("nested too deeply") from None
 
 
 def dumps(value: Any, *, sort_keys: bool = False) -> bytes:

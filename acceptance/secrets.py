@@ -68,29 +68,40 @@ def secret_values(connection_specification: Any, config: Any) -> set[str]:
 
 
 def _scalars(value: Any) -> Iterator[str]:
-    if isinstance(value, bool) or value is None:
-        return
-    if isinstance(value, (str, int, float)):
-        yield str(value)
-    elif isinstance(value, (list, dict)):  # a secret object (e.g. a service-account JSON): mask every leaf
-        for leaf in (value.values() if isinstance(value, dict) else value):
-            yield from _scalars(leaf)
+    """Every leaf of a secret as a string; a secret object (e.g. a service-account JSON) gives all its leaves.
+    Iterative: a config may nest as deep as the JSON parser allows."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, bool) or node is None:
+            continue
+        if isinstance(node, (str, int, float)):
+            yield str(node)
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def _iter_items(document: Any) -> Iterator[tuple[str, Any]]:
-    if isinstance(document, dict):
-        for key, value in document.items():
-            yield str(key), value
-            yield from _iter_items(value)
-    elif isinstance(document, list):
-        for item in document:
-            yield from _iter_items(item)
+    """Every (key, value) pair at any depth, iteratively."""
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield str(key), value
+                stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def encodings(secret: str) -> set[str]:
     """The forms a secret commonly takes in output: as is, JSON-escaped, URL-encoded, base64."""
-    forms = {secret, json.dumps(secret)[1:-1], urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}
-    raw = secret.encode()
+    # surrogatepass: a JSON "\ud800" escape gives a lone surrogate, which strict UTF-8 cannot encode
+    forms = {secret, json.dumps(secret)[1:-1], urllib.parse.quote(secret, safe="", errors="surrogatepass"),
+             urllib.parse.quote_plus(secret, errors="surrogatepass")}
+    raw = secret.encode("utf-8", "surrogatepass")
     forms.add(base64.b64encode(raw).decode().rstrip("="))
     forms.add(base64.urlsafe_b64encode(raw).decode().rstrip("="))
     return {f for f in forms if f}

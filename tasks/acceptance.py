@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from acceptance.backend import BACKENDS, docker_client
+from acceptance.config import load_config
 from acceptance.connector import resolve_command
 from acceptance.errors import UserError
+from acceptance.metadata import load_metadata
 from acceptance.plugin import SUITES_DIR
 from tasks.build import build_virtualenv, requirement_for
 from tasks.connectors import connectors_root, find_connector
@@ -43,6 +45,13 @@ def parse_args(posargs: list[str], *, prog: str) -> AcceptanceArgs:
     root = connectors_root(known.connectors_root)
     folders = [find_connector(name, root) for name in known.connectors]
     return AcceptanceArgs(folders, known.connector_command, known.no_cache, known.cache_dir, rest, known.backend)
+
+
+def check_inputs(folder: Path) -> None:
+    """Load the files every suite reads first (acceptance-test-config.yml, metadata.yaml): a mistake in them is one
+    ConfigError before anything is built or run, instead of the same pytest usage error once per suite."""
+    load_config(folder)
+    load_metadata(folder)
 
 
 def ensure_runnable(folder: Path, connector_command: str | None, say: Callable[[str], None] = print) -> None:

@@ -248,3 +248,12 @@ def test_the_session_reports_its_commands_and_shares_the_first_incremental_read(
     # test_read_sequential_slices; then the read from its state, one resumed from a checkpoint, the future state.
     assert {verb: c["count"] for verb, c in session["commands"].items()} == {"spec": 1, "discover": 1, "read": 4}
     assert 0 < session["connector_seconds"] <= session["wall_seconds"]
+
+
+def test_a_failing_spec_runs_once_per_session_not_once_per_test(
+        fake_source: Make, run_acceptance: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    timings = tmp_path / "timings.jsonl"
+    monkeypatch.setenv("CONNECTOR_ACCEPTANCE_TIMINGS", str(timings))
+    outcome = run_acceptance(fake_source("spec_missing"), "--suite", "spec", f"--cache-dir={tmp_path / 'c'}")
+    assert len(outcome.failed) > 5  # every spec test needs the SPEC message
+    assert json.loads(timings.read_text())["commands"]["spec"]["count"] == 1

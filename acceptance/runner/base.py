@@ -11,18 +11,70 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from acceptance.protocol import Message, dumps, trace_errors
+from acceptance.protocol import Message, as_log_line, dumps, is_non_protocol, trace_errors
 from acceptance.runner.spool import MessageSpool
 from acceptance.secrets import Masker
 
 STDERR_TAIL_LINES = 50
 MAX_STDERR_LINE_CHARS = 2000
+# Only the start of a stderr line is ever shown: a longer one is not read into memory beyond this.
+STDERR_LINE_LIMIT = 64 * 1024
+# How much of a dropped (over-long) line is kept: masked, then cut for the report.
+DROPPED_HEAD_BYTES = 4096
+DROPPED_HEAD_CHARS = 200
+# A stdout line that is not a protocol message is kept as a LOG of at most this many characters.
+MAX_NON_PROTOCOL_CHARS = 64 * 1024
+MAX_OUTPUT_NOTES = 5
 
 
-def append_stderr_line(tail: deque[str], line: str, masker: Masker) -> None:
-    """Keep one stderr line in the bounded tail, masked first: cutting through a secret would leave its start."""
+@dataclass(frozen=True)
+class DroppedLine:
+    """A line of the runner's limit or more, not kept: its size in bytes and its first bytes."""
+
+    size: int
+    head: bytes
+
+
+def append_stderr_line(tail: deque[str], line: str, masker: Masker, *, cut: bool = False) -> None:
+    """Keep one stderr line in the bounded tail, masked first: cutting through a secret would leave its start.
+    `cut`: the line is only the start of a longer one."""
     text = masker.mask(line.rstrip("\r\n"))
-    tail.append(text if len(text) <= MAX_STDERR_LINE_CHARS else text[:MAX_STDERR_LINE_CHARS] + "…")
+    tail.append(text if len(text) <= MAX_STDERR_LINE_CHARS and not cut else text[:MAX_STDERR_LINE_CHARS] + "…")
+
+
+def append_dropped_stderr_line(tail: deque[str], dropped: DroppedLine, masker: Masker) -> None:
+    append_stderr_line(tail, dropped.head.decode("utf-8", "replace"), masker, cut=True)
+
+
+class StdoutCollector:
+    """Puts connector stdout lines into a spool with bounded cost: a non-protocol line is kept as a LOG of at most
+    MAX_NON_PROTOCOL_CHARS characters, and a line over the runner's limit is dropped, with a WARN LOG in the spool
+    and a note for the failure report (a protocol message in it is lost, which the report must explain)."""
+
+    def __init__(self, spool: MessageSpool, masker: Masker, limit: int) -> None:
+        self.spool = spool
+        self.masker = masker
+        self.limit = limit
+        self.notes: list[str] = []
+
+    def add(self, message: Message, line: bytes) -> None:
+        """Spool a message parsed from `line` (the runners append short lines to the spool themselves)."""
+        if len(line) > MAX_NON_PROTOCOL_CHARS and is_non_protocol(message):
+            text = message["log"]["message"]
+            if len(text) > MAX_NON_PROTOCOL_CHARS:  # masked before the cut, which could leave a secret's start
+                kept = self.masker.mask(text)[:MAX_NON_PROTOCOL_CHARS]
+                cut = f"{kept}… [line truncated: {len(line)} bytes, not JSON]"
+                self.spool.append(as_log_line(cut))
+                return
+        self.spool.append(message, line)
+
+    def drop(self, dropped: DroppedLine) -> None:
+        self.spool.append(as_log_line(
+            f"connector printed a line of {dropped.size} bytes; dropped (limit {self.limit})", "WARN"))
+        if len(self.notes) < MAX_OUTPUT_NOTES:
+            head = self.masker.mask(dropped.head.decode("utf-8", "replace"))[:DROPPED_HEAD_CHARS]
+            self.notes.append(f"a stdout line of {dropped.size} bytes was over the limit of {self.limit} bytes and "
+                              f"dropped, with any message in it; it began: {head}…")
 
 
 class Watchdog:
@@ -60,10 +112,13 @@ class RunResult:
     timed_out: bool = False
     timeout: float | None = None
     backend: str = "local"
+    notes: list[str] = field(default_factory=list)  # problems with the output itself (dropped lines), masked
 
     @property
     def succeeded(self) -> bool:
-        return self.exit_code == 0 and not self.timed_out
+        """Exit code 0 in time, and no TRACE error: a connector that reports an error has failed, whatever its
+        exit code says."""
+        return self.exit_code == 0 and not self.timed_out and not self.messages.error_traces
 
     def of_type(self, message_type: str) -> list[Message]:
         return self.messages.of_type(message_type)
@@ -75,11 +130,16 @@ class RunResult:
             lines = [f"`{self.command}` did not finish within its timeout of {limit}s and was killed"]
         else:
             lines = [f"`{self.command}` exited with code {self.exit_code} after {self.duration:.1f}s"]
+            if self.exit_code == 0 and self.messages.error_traces:
+                lines[0] += ", but reported an error"
+        if not len(self.messages) and not self.stderr_tail:
+            lines.append("  it printed nothing (no message on stdout, nothing on stderr)")
         for error in trace_errors(self.of_type("TRACE"))[:3]:
             failure_type = error.get("failure_type") or "error"
             lines.append(f"  TRACE {failure_type}: {error.get('message')}")
             if error.get("internal_message"):
                 lines.append(f"    internal: {error['internal_message']}")
+        lines += [f"  {note}" for note in self.notes]
         if self.stderr_tail:
             lines.append("  last stderr lines:")
             lines += [f"    {line}" for line in self.stderr_tail[-10:]]

@@ -27,10 +27,16 @@ from docker.models.containers import Container
 from acceptance.errors import UserError
 from acceptance.protocol import as_log_line, parse_line
 from acceptance.runner.base import (
+    DROPPED_HEAD_BYTES,
     INPUT_FILES,
+    MAX_NON_PROTOCOL_CHARS,
+    STDERR_LINE_LIMIT,
     STDERR_TAIL_LINES,
+    DroppedLine,
     RunResult,
+    StdoutCollector,
     Watchdog,
+    append_dropped_stderr_line,
     append_stderr_line,
     masked_command,
     write_inputs,
@@ -175,6 +181,7 @@ class DockerRunner:
         except DAEMON_ERRORS as error:
             raise _daemon_error(error) from None
         watchdog = Watchdog(timeout, lambda: _stop_container(container))
+        collector = StdoutCollector(spool, self.masker, MAX_LINE_BYTES)
         streams: list[Any] = []
         try:
             stdout = client.api.attach(container.id, stdout=True, stderr=False, stream=True, logs=False)
@@ -189,7 +196,7 @@ class DockerRunner:
             except docker.errors.APIError as error:  # e.g. the entrypoint does not exist in the image
                 return self._not_started(shown, spool, _reason(error))
             watchdog.start()
-            _stream_stdout(stdout, spool)
+            _stream_stdout(stdout, collector)
             exit_code = int(client.api.wait(container.id, timeout=None).get("StatusCode", -1))
             stderr_reader.join(timeout=5)
         except DAEMON_ERRORS as error:
@@ -208,6 +215,7 @@ class DockerRunner:
             timed_out=watchdog.fired.is_set(),
             timeout=timeout,
             backend=self.backend,
+            notes=collector.notes,
         )
 
     def _not_started(self, shown: str, spool: MessageSpool, reason: str) -> RunResult:
@@ -219,11 +227,13 @@ class DockerRunner:
 # -- streams --------------------------------------------------------------------------------------------------------
 
 
-def _lines(chunks: Iterable[bytes], limit: int) -> Iterator[bytes | int]:
+def _lines(chunks: Iterable[bytes], limit: int) -> Iterator[bytes | DroppedLine]:
     """Cut a stream of chunks into lines (newline kept). A line of `limit` bytes or more (newline aside) is not
-    kept: its length is yielded instead, so memory stays bounded by `limit` whatever the connector prints."""
+    kept: a DroppedLine (its length and first bytes) stands for it, so memory stays bounded by `limit` whatever
+    the connector prints."""
     pending = bytearray()
     skipped = 0  # > 0 while inside an over-long line: its bytes so far
+    head = b""  # the start of that line
     for chunk in chunks:
         start = 0
         while start < len(chunk):
@@ -234,43 +244,45 @@ def _lines(chunks: Iterable[bytes], limit: int) -> Iterator[bytes | int]:
                 else:
                     pending += chunk[start:]
                     if len(pending) >= limit:
-                        skipped, pending = len(pending), bytearray()
+                        skipped, head, pending = len(pending), bytes(pending[:DROPPED_HEAD_BYTES]), bytearray()
                 break
             piece = chunk[start:end + 1]
             start = end + 1
             if skipped:
-                yield skipped + len(piece)
+                yield DroppedLine(skipped + len(piece), head)
                 skipped = 0
             elif len(pending) + len(piece) - 1 >= limit:
-                yield len(pending) + len(piece)
+                start_of_line = (bytes(pending[:DROPPED_HEAD_BYTES]) + piece[:DROPPED_HEAD_BYTES])[:DROPPED_HEAD_BYTES]
+                yield DroppedLine(len(pending) + len(piece), start_of_line)
                 pending = bytearray()
             else:
                 yield bytes(pending) + piece if pending else piece
                 pending = bytearray()
     if skipped:
-        yield skipped
+        yield DroppedLine(skipped, head)
     elif pending:
         yield bytes(pending)
 
 
-def _stream_stdout(chunks: Iterable[bytes], spool: MessageSpool) -> None:
-    for line in _lines(chunks, MAX_LINE_BYTES):
-        if isinstance(line, int):
-            spool.append(as_log_line(f"connector printed a line of {line} bytes; dropped (limit {MAX_LINE_BYTES})",
-                                     "WARN"))
-            continue
-        message = parse_line(line)
-        if message is not None:
-            spool.append(message, line)
+def _stream_stdout(chunks: Iterable[bytes], collector: StdoutCollector) -> None:
+    spool = collector.spool
+    for line in _lines(chunks, collector.limit):
+        if isinstance(line, DroppedLine):
+            collector.drop(line)
+        elif (message := parse_line(line)) is not None:
+            if len(line) < MAX_NON_PROTOCOL_CHARS:  # the usual line: straight to the spool
+                spool.append(message, line)
+            else:
+                collector.add(message, line)
 
 
 def _drain_stderr(chunks: Iterable[bytes], tail: deque[str], masker: Masker) -> None:
     try:
-        for line in _lines(chunks, MAX_LINE_BYTES):
-            if isinstance(line, int):
-                tail.append(f"[a stderr line of {line} bytes, not shown]")
-                continue
-            append_stderr_line(tail, line.decode("utf-8", "replace"), masker)
+        for line in _lines(chunks, STDERR_LINE_LIMIT):
+            if isinstance(line, DroppedLine):
+                append_dropped_stderr_line(tail, line, masker)
+            else:
+                append_stderr_line(tail, line.decode("utf-8", "replace"), masker)
     except Exception:  # the stream ends with the container; a broken one only shortens the tail
         return
 

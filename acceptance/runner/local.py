@@ -15,10 +15,16 @@ from typing import IO, Any
 
 from acceptance.protocol import as_log_line, parse_line
 from acceptance.runner.base import (
+    DROPPED_HEAD_BYTES,
     INPUT_FILES,
+    MAX_NON_PROTOCOL_CHARS,
+    STDERR_LINE_LIMIT,
     STDERR_TAIL_LINES,
+    DroppedLine,
     RunResult,
+    StdoutCollector,
     Watchdog,
+    append_dropped_stderr_line,
     append_stderr_line,
     masked_command,
     write_inputs,
@@ -29,6 +35,8 @@ from acceptance.secrets import Masker
 # One stdout line may legitimately be a large record; beyond this it is dropped (noted as a LOG) so a
 # connector printing an endless line cannot exhaust memory.
 MAX_LINE_BYTES = 64 * 1024 * 1024
+# Lines are read in pieces of at most this size: an over-long one costs no more memory than the limit.
+READ_CHUNK_BYTES = 1024 * 1024
 KILL_GRACE_SECONDS = 3.0
 EXIT_GRACE_SECONDS = 5.0
 
@@ -86,6 +94,7 @@ class LocalRunner:
         except OSError as error:
             spool.append(as_log_line(f"could not start {shown}: {error.strerror or error}", "FATAL"))
             return RunResult(shown, 127, 0.0, spool, [self.masker.mask(str(error))], backend=self.backend)
+        collector = StdoutCollector(spool, self.masker, MAX_LINE_BYTES)
         stdout_done = threading.Event()
         watchdog = Watchdog(timeout, lambda: _stop_group(process))
         stderr_reader = threading.Thread(
@@ -97,7 +106,7 @@ class LocalRunner:
         watchdog.start()
         try:
             assert process.stdout is not None
-            _stream_stdout(process.stdout, spool)
+            _stream_stdout(process.stdout, collector)
             stdout_done.set()
             process.wait()
         finally:
@@ -117,36 +126,54 @@ class LocalRunner:
             timed_out=watchdog.fired.is_set(),
             timeout=timeout,
             backend=self.backend,
+            notes=collector.notes,
         )
 
 
-def _stream_stdout(stdout: IO[bytes], spool: MessageSpool) -> None:
-    while True:
-        line = stdout.readline(MAX_LINE_BYTES)
-        if not line:
-            return
-        if len(line) == MAX_LINE_BYTES and not line.endswith(b"\n"):
-            skipped = len(line) + _skip_rest_of_line(stdout)
-            spool.append(as_log_line(f"connector printed a line of {skipped} bytes; dropped (limit {MAX_LINE_BYTES})",
-                                     "WARN"))
+def _stream_stdout(stdout: IO[bytes], collector: StdoutCollector) -> None:
+    """The hot loop of every read: a usual line costs one readline, one parse and one append; a long one (rare)
+    is read to its end in pieces, and capped or dropped by the collector."""
+    spool, careful = collector.spool, min(MAX_NON_PROTOCOL_CHARS, collector.limit)
+    while line := stdout.readline(READ_CHUNK_BYTES):
+        if len(line) < careful:
+            if (message := parse_line(line)) is not None:
+                spool.append(message, line)
             continue
-        message = parse_line(line)
-        if message is not None:
-            spool.append(message, line)
+        whole = _complete_line(stdout, line, collector.limit)
+        if isinstance(whole, DroppedLine):
+            collector.drop(whole)
+        elif (message := parse_line(whole)) is not None:
+            collector.add(message, whole)
 
 
-def _skip_rest_of_line(stdout: IO[bytes]) -> int:
-    skipped = 0
-    while True:
-        chunk = stdout.readline(MAX_LINE_BYTES)
-        skipped += len(chunk)
-        if not chunk or chunk.endswith(b"\n"):
-            return skipped
+def _complete_line(stream: IO[bytes], first: bytes, limit: int) -> bytes | DroppedLine:
+    """The line `first` (a readline of READ_CHUNK_BYTES) starts, newline kept, or a DroppedLine for one of `limit`
+    bytes or more (newline aside). The rest is read in pieces: an over-long line costs no more memory than the
+    limit."""
+    if first.endswith(b"\n") or len(first) < READ_CHUNK_BYTES:  # whole already, or the last line of the stream
+        too_long = len(first) - first.endswith(b"\n") >= limit
+        return DroppedLine(len(first), first[:DROPPED_HEAD_BYTES]) if too_long else first
+    pieces: list[bytes] | None = [first] if len(first) < limit else None  # None: over the limit, only counted
+    size, piece = len(first), first
+    while not piece.endswith(b"\n"):
+        piece = stream.readline(READ_CHUNK_BYTES)
+        if not piece:
+            break
+        size += len(piece)
+        if pieces is not None:
+            pieces.append(piece)
+            if size - piece.endswith(b"\n") >= limit:
+                pieces = None
+    return b"".join(pieces) if pieces is not None else DroppedLine(size, first[:DROPPED_HEAD_BYTES])
 
 
 def _drain_stderr(stderr: IO[bytes], tail: deque[str], masker: Masker) -> None:
-    for raw in iter(lambda: stderr.readline(MAX_LINE_BYTES), b""):
-        append_stderr_line(tail, raw.decode("utf-8", "replace"), masker)
+    while line := stderr.readline(READ_CHUNK_BYTES):
+        whole = _complete_line(stderr, line, STDERR_LINE_LIMIT)
+        if isinstance(whole, DroppedLine):
+            append_dropped_stderr_line(tail, whole, masker)
+        else:
+            append_stderr_line(tail, whole.decode("utf-8", "replace"), masker)
 
 
 def _stop_group(process: subprocess.Popen[bytes]) -> None:

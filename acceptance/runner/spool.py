@@ -18,6 +18,7 @@ class MessageSpool:
     def __init__(self) -> None:
         self._file = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY_BYTES, mode="w+b")
         self.counts: Counter[str] = Counter()
+        self.error_traces = 0  # TRACE messages of type ERROR: counted as they come, to judge a run without a re-read
 
     @classmethod
     def of(cls, messages: Iterable[Message]) -> MessageSpool:
@@ -28,7 +29,10 @@ class MessageSpool:
 
     def append(self, message: Message, raw: bytes | None = None) -> None:
         """Add a message; `raw` is the line it was parsed from, stored as is (re-parsing gives the same message)."""
-        self.counts[str(message.get("type"))] += 1
+        kind = str(message.get("type"))
+        self.counts[kind] += 1
+        if kind == "TRACE" and _is_error_trace(message):
+            self.error_traces += 1
         self._file.seek(0, 2)
         self._file.write((raw.rstrip(b"\r\n") if raw is not None else dumps(message)) + b"\n")
 
@@ -57,3 +61,8 @@ class MessageSpool:
 
     def close(self) -> None:
         self._file.close()
+
+
+def _is_error_trace(message: Message) -> bool:
+    trace = message.get("trace")
+    return isinstance(trace, dict) and trace.get("type") == "ERROR"
