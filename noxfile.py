@@ -6,6 +6,7 @@ virtualenvs, so the suites of one connector share one install and one on-disk ca
     nox -s "acceptance(suite='spec')" -- source-faker       # one suite
     nox -s backward_compat -- source-faker                  # spec and catalog against the previous release
     nox -s regression -- source-faker                       # records against the previous release
+    nox -s update_expected_records -- source-faker          # integration_tests/expected_records.jsonl from a read
     nox -s bench                                            # validation throughput and read memory, vs upstream
     nox -s tests                                            # this project's own tests
 """
@@ -147,6 +148,22 @@ def regression(session: nox.Session) -> None:
     _quiet_docker_logs()
     for folder in args.run.connectors:  # type: ignore[attr-defined]
         _user_errors_as_messages(session, lambda f=folder: run_regression(f, args, say=session.log))
+
+
+@nox.session(venv_backend="none")
+def update_expected_records(session: nox.Session) -> None:
+    """Regenerate each basic_read entry's expect_records.path from a read (sorted, secrets masked, ignored_fields
+    left out, a fixed emitted_at), so the file is never maintained by hand.
+
+    nox -s update_expected_records -- source-faker [--per-stream N] [--backend local|docker] [--connector-command CMD]
+    """
+    from tasks.expected_records import parse_args, update_expected_records
+
+    args, per_stream = _user_errors_as_messages(session, lambda: parse_args(session.posargs))  # type: ignore[misc]
+    _quiet_docker_logs()
+    for folder in args.run.connectors:
+        _user_errors_as_messages(
+            session, lambda f=folder: update_expected_records(f, args, per_stream, say=session.log))
 
 
 @nox.session(venv_backend="none")
