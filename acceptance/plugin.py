@@ -63,6 +63,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--previous-version", metavar="VERSION", default=None,
                     help="the version of --previous-command's release; without it the version is unknown and any "
                          "breaking difference fails")
+    group.addoption("--fail-fast", action="store_true", default=False,
+                    help="stop at the first failing test (pytest's -x); with `--lf` only what failed last time runs")
     group.addoption("--suite", action="append", default=[], choices=registry.names(), metavar="NAME",
                     help=f"run only this suite (repeatable): {', '.join(registry.names())}")
     group.addoption("--no-cache", action="store_true", default=False,
@@ -84,6 +86,8 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("fail_fast", default=False):
+        config.option.maxfail = 1
     config.addinivalue_line("markers", "backward_compatibility: compares against the previous connector release")
     config.addinivalue_line("markers", "acceptance_suite(name): the acceptance suite a test belongs to")
     directory = config.getoption("acceptance_test_config", default=None)

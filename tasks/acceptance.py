@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from acceptance.backend import BACKENDS, docker_client
+from acceptance.cache import default_cache_dir
 from acceptance.config import load_config
 from acceptance.connector import resolve_command
 from acceptance.errors import UserError
@@ -89,14 +91,22 @@ def prepare_backend(folder: Path, args: AcceptanceArgs, say: Callable[[str], Non
     return ["--backend", "local"]
 
 
+def pytest_cache_dir(folder: Path, cache_dir: str | None) -> Path:
+    """pytest's cache for one connector folder: `<cache>/pytest/<name>-<hash of its path>`."""
+    root = Path(cache_dir) if cache_dir else default_cache_dir()
+    return root / "pytest" / f"{folder.name}-{hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:12]}"
+
+
 def pytest_command(folder: Path, args: AcceptanceArgs, suites: list[str], backend_options: Sequence[str] = ()
                    ) -> list[str]:
     # --rootdir: short test ids (`test_spec.py::TestSpec::…`) wherever the package is installed.
     # --assert=plain: the suites fail with their own messages, so pytest need not rewrite (recompile) every module
     # of the package at each session start; hypothesis's pytest plugin is not used by the suites and costs ~1 s.
+    # pytest's own cache (what `--lf`, `--ff` and `--sw` read) lives per connector under the tool's cache folder, so
+    # "re-run only what failed last time" works across the suites' sessions without writing into the package.
     command = ["python", "-m", "pytest", "-p", "acceptance.plugin", f"--acceptance-test-config={folder}",
-               f"--rootdir={SUITES_DIR}", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "--assert=plain",
-               "-rfEs"]
+               f"--rootdir={SUITES_DIR}", "-o", f"cache_dir={pytest_cache_dir(folder, args.cache_dir)}",
+               "-p", "no:hypothesispytest", "--assert=plain", "-rfEs"]
     command += list(backend_options)
     for suite in suites:
         command += ["--suite", suite]
