@@ -151,6 +151,29 @@ def regression(session: nox.Session) -> None:
 
 
 @nox.session(venv_backend="none")
+def pre_merge(session: nox.Session) -> None:
+    """Everything a connector must pass before merging, in one summary and one exit code: metadata.yaml, allowed
+    hosts (generally available and beta), strictness (high for generally available), version increased, build, its
+    own unit tests, every acceptance suite, backward compatibility.
+
+    nox -s pre_merge -- source-faker [--backend local|docker] [--connector-command CMD] [--previous-command CMD ...]
+    """
+    from tasks.comparison import parse_args
+    from tasks.pre_merge import exit_code, render_steps, run_pre_merge
+
+    args = _user_errors_as_messages(session, lambda: parse_args(session.posargs, prog="pre_merge"))
+    _quiet_docker_logs()
+    failed = []
+    for folder in args.run.connectors:  # type: ignore[attr-defined]
+        steps = run_pre_merge(folder, args, say=session.log)  # type: ignore[arg-type]
+        session.log(render_steps(folder, steps))
+        if exit_code(steps):
+            failed.append(folder.name)
+    if failed:
+        session.error(f"not ready to merge: {', '.join(failed)}")
+
+
+@nox.session(venv_backend="none")
 def update_expected_records(session: nox.Session) -> None:
     """Regenerate each basic_read entry's expect_records.path from a read (sorted, secrets masked, ignored_fields
     left out, a fixed emitted_at), so the file is never maintained by hand.
