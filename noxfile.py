@@ -70,16 +70,61 @@ def build(session: nox.Session) -> None:
 @nox.session(venv_backend="none")
 @nox.parametrize("suite", registry.names())
 def acceptance(session: nox.Session, suite: str) -> None:
-    """Run one acceptance suite against a connector (all suites when the session is given without a suite)."""
+    """Run one acceptance suite against a connector (all suites when the session is given without a suite).
+
+    Several connectors (names, --all, --modified [--base REF]) run isolated, --jobs N at a time, with one summary.
+    """
     args = _user_errors_as_messages(session, lambda: acceptance_task.parse_args(session.posargs, prog="acceptance"))
     _quiet_docker_logs()
-    for folder in args.connectors:  # type: ignore[attr-defined]
-        _user_errors_as_messages(session, lambda f=folder: acceptance_task.check_inputs(f))
-        backend = _user_errors_as_messages(
-            session, lambda f=folder: acceptance_task.prepare_backend(f, args, say=session.log)
-        )
-        # Exit code 5 (nothing collected): the suite has no tests for this connector, which is not a failure.
-        session.run(*acceptance_task.pytest_command(folder, args, [suite], backend), success_codes=[0, 5])
+    if not args.connectors:  # type: ignore[attr-defined]
+        session.skip("no connector selected (--modified found no changed connector)")
+    if len(args.connectors) > 1:  # type: ignore[attr-defined]
+        _many_connectors(session, args, [suite])
+        return
+    folder = args.connectors[0]  # type: ignore[attr-defined]
+    _user_errors_as_messages(session, lambda: acceptance_task.check_inputs(folder))
+    backend = _user_errors_as_messages(session, lambda: acceptance_task.prepare_backend(folder, args, say=session.log))
+    # Exit code 5 (nothing collected): the suite has no tests for this connector, which is not a failure.
+    session.run(*acceptance_task.pytest_command(folder, args, [suite], backend), success_codes=[0, 5])
+
+
+def _many_connectors(session: nox.Session, args: object, suites: list[str]) -> None:
+    import time
+
+    from tasks.many import render_many, run_many
+
+    started = time.monotonic()
+    runs = run_many(args, suites, args.jobs, say=print)  # type: ignore[arg-type, attr-defined]
+    session.log(render_many(runs, time.monotonic() - started))
+    failed = [run.connector for run in runs if run.outcome != "passed"]
+    if failed:
+        session.error(f"{', '.join(suites)}: {len(failed)} connector(s) failed: {', '.join(failed)}")
+
+
+@nox.session(venv_backend="none")
+def matrix(session: nox.Session) -> None:
+    """Print the selected connectors as a JSON matrix for CI runners (GitHub Actions `fromJSON`), on stdout.
+
+    nox -s matrix -- --modified [--base origin/main]      nox -s matrix -- --all
+    """
+    import argparse
+
+    from tasks.connectors import connectors_root
+    from tasks.many import matrix as render_matrix
+
+    parser = argparse.ArgumentParser(prog="matrix", add_help=False, allow_abbrev=False)
+    parser.add_argument("connectors", nargs="*")
+    parser.add_argument("--all", action="store_true")
+    parser.add_argument("--modified", action="store_true")
+    parser.add_argument("--base", default=acceptance_task.DEFAULT_BASE_REF)
+    parser.add_argument("--connectors-root", default=None)
+    known, unknown = parser.parse_known_args(session.posargs)
+    if unknown:
+        session.error(f"matrix: unknown arguments {' '.join(unknown)} (expected names, --all, --modified, --base)")
+    root = connectors_root(known.connectors_root)
+    names = _user_errors_as_messages(session, lambda: acceptance_task.selected_connectors(
+        known.connectors, root, every=known.all, modified=known.modified, base=known.base))
+    print(render_matrix(names))  # type: ignore[arg-type]
 
 
 @nox.session(venv_backend="none")

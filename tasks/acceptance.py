@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +18,15 @@ from acceptance.errors import UserError
 from acceptance.metadata import load_metadata
 from acceptance.plugin import SUITES_DIR
 from tasks.build import build_virtualenv, requirement_for
-from tasks.connectors import connectors_root, find_connector
+from tasks.connectors import connectors_root, find_connector, list_connectors, modified_connectors
 from tasks.image_build import build_image
+
+# One id per nox invocation (noxfile imports this module once): every suite session of the run writes into the same
+# report folder, and the sessions a previous run left there are dropped.
+REPORT_RUN = f"{os.getpid()}-{time.time_ns()}"
+DEFAULT_REPORT_DIR = "reports"
+
+DEFAULT_BASE_REF = "origin/main"  # what --modified compares with
 
 
 @dataclass
@@ -28,11 +37,13 @@ class AcceptanceArgs:
     cache_dir: str | None = None
     pytest_args: list[str] = field(default_factory=list)
     backend: str = "auto"
+    jobs: int = 2  # connectors at a time when there are several
+    report_dir: str = DEFAULT_REPORT_DIR  # reports go to <report_dir>/<connector>/acceptance/
 
 
 def parse_args(posargs: list[str], *, prog: str) -> AcceptanceArgs:
     """`<connector>... [--backend auto|local|docker] [--connector-command CMD] [--no-cache] [--cache-dir DIR]
-    [--connectors-root DIR]`; anything else is passed on to pytest."""
+    [--connectors-root DIR] [--report-dir DIR]`; anything else is passed on to pytest."""
     # allow_abbrev=False: pytest options such as `--co` must reach pytest, not match --connector-command.
     parser = argparse.ArgumentParser(prog=prog, add_help=True, allow_abbrev=False)
     parser.add_argument("connectors", nargs="*", metavar="CONNECTOR", help="name under the connectors root, or path")
@@ -41,12 +52,20 @@ def parse_args(posargs: list[str], *, prog: str) -> AcceptanceArgs:
     parser.add_argument("--cache-dir", default=None)
     parser.add_argument("--connectors-root", default=None)
     parser.add_argument("--backend", default="auto", choices=BACKENDS)
+    parser.add_argument("--all", action="store_true", help="every connector under the connectors root")
+    parser.add_argument("--modified", action="store_true", help="connectors changed against --base")
+    parser.add_argument("--base", default=DEFAULT_BASE_REF, help=f"git ref for --modified (default {DEFAULT_BASE_REF})")
+    parser.add_argument("--jobs", type=int, default=2, help="connectors at a time when there are several")
+    parser.add_argument("--report-dir", default=DEFAULT_REPORT_DIR,
+                        help=f"reports go to DIR/<connector>/acceptance/ (default {DEFAULT_REPORT_DIR})")
     known, rest = parser.parse_known_args(posargs)
-    if not known.connectors:
-        raise UserError(f"{prog}: name a connector, e.g. `nox -s {prog} -- source-faker`")
     root = connectors_root(known.connectors_root)
-    folders = [find_connector(name, root) for name in known.connectors]
-    return AcceptanceArgs(folders, known.connector_command, known.no_cache, known.cache_dir, rest, known.backend)
+    names = selected_connectors(known.connectors, root, every=known.all, modified=known.modified, base=known.base)
+    if not names and not (known.all or known.modified):
+        raise UserError(f"{prog}: name a connector, e.g. `nox -s {prog} -- source-faker` (or --all, --modified)")
+    folders = [find_connector(name, root) for name in names]
+    return AcceptanceArgs(folders, known.connector_command, known.no_cache, known.cache_dir, rest, known.backend,
+                          max(1, known.jobs), known.report_dir)
 
 
 def check_inputs(folder: Path) -> None:
@@ -54,6 +73,17 @@ def check_inputs(folder: Path) -> None:
     ConfigError before anything is built or run, instead of the same pytest usage error once per suite."""
     load_config(folder)
     load_metadata(folder)
+
+
+def selected_connectors(names: list[str], root: Path, *, every: bool = False, modified: bool = False,
+                        base: str = "") -> list[str]:
+    """The names given, plus every connector (`--all`) or the changed ones (`--modified`), in order, once each."""
+    chosen = list(names)
+    if every:
+        chosen += list_connectors(root)
+    if modified:
+        chosen += modified_connectors(root, base or DEFAULT_BASE_REF)
+    return list(dict.fromkeys(chosen))
 
 
 def ensure_runnable(folder: Path, connector_command: str | None, say: Callable[[str], None] = print) -> None:
@@ -97,6 +127,12 @@ def pytest_cache_dir(folder: Path, cache_dir: str | None) -> Path:
     return root / "pytest" / f"{folder.name}-{hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:12]}"
 
 
+def report_dir(folder: Path, args: AcceptanceArgs) -> Path:
+    """Where a run's reports go: `<report-dir>/<connector>/acceptance/`, beside backward_compat's
+    `<report-dir>/<connector>/backward_compat.json`. Always written: CI and people look there after a run."""
+    return Path(args.report_dir) / folder.name / "acceptance"
+
+
 def pytest_command(folder: Path, args: AcceptanceArgs, suites: list[str], backend_options: Sequence[str] = ()
                    ) -> list[str]:
     # --rootdir: short test ids (`test_spec.py::TestSpec::…`) wherever the package is installed.
@@ -116,4 +152,5 @@ def pytest_command(folder: Path, args: AcceptanceArgs, suites: list[str], backen
         command.append("--no-cache")
     if args.cache_dir:
         command += ["--cache-dir", args.cache_dir]
+    command += ["--report-dir", str(report_dir(folder, args)), "--report-run", REPORT_RUN]
     return command + args.pytest_args
