@@ -22,6 +22,7 @@ from acceptance.cache import Cache, default_cache_dir
 from acceptance.config import LoadedConfig, load_config
 from acceptance.context import AcceptanceContext, Deadline, PreviousOptions
 from acceptance.errors import ConfigError, InputFileError, UserError
+from acceptance.report import SUITE_ATTRIBUTE, ProgressRunner, ReportDir, Reporter, session_name
 from acceptance.runner.timing import TIMINGS_ENV
 from acceptance.secrets import Masker
 
@@ -71,6 +72,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="always run spec/discover again instead of reusing the shared on-disk cache")
     group.addoption("--cache-dir", metavar="DIR", default=None,
                     help=f"shared cache folder (default {default_cache_dir()}; env CONNECTOR_ACCEPTANCE_CACHE_DIR)")
+    group.addoption("--report-dir", metavar="DIR", default=None,
+                    help="write report.json, report.html and junit.xml here (combined across the sessions of a run)")
+    group.addoption("--report-run", metavar="ID", default=None,
+                    help="the run this session belongs to: --report-dir drops the sessions of other runs")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -107,9 +112,33 @@ def pytest_configure(config: pytest.Config) -> None:
                                  config.getoption("previous_version")),
     )
     config.pluginmanager.register(InputErrors(config.stash[context_key].masker), name="acceptance-input-errors")
+    register_reporter(config, config.stash[context_key])
     hooks = load_connector_hooks(loaded.base_path)
     if hooks is not None:
         config.pluginmanager.register(hooks, name=f"connector-hooks:{loaded.base_path}")
+
+
+def register_reporter(config: pytest.Config, context: AcceptanceContext) -> None:
+    """The progress lines, the summary table and the --report-dir files (not on xdist workers: the controller
+    gets every report). Without --junitxml, pytest's JUnit file goes to the report folder."""
+    if hasattr(config, "workerinput"):
+        return
+    folder = config.getoption("report_dir", default=None)
+    report_dir = None
+    if folder:
+        report_dir = ReportDir(Path(folder), session_name(config.getoption("suite") or []),
+                               config.getoption("report_run", default=None), context.masker)
+        if not config.option.xmlpath:
+            report_dir.session_junit.parent.mkdir(parents=True, exist_ok=True)
+            config.option.xmlpath = str(report_dir.session_junit)
+            report_dir.owns_junit = True
+    reporter = Reporter(config, context.masker, report_dir, f"Acceptance tests: {context.loaded.base_path.name}",
+                        f"connector {context.loaded.base_path}; backend {context.backend.kind}")
+    config.pluginmanager.register(reporter, name="acceptance-reporter")
+    # Every connector command of the connector under test, said as it starts and ends.
+    runner = context.runner
+    context.runner = (  # type: ignore[method-assign]
+        lambda: ProgressRunner(runner(), reporter.say, lambda: reporter.current_suite))
 
 
 def load_connector_hooks(base_path: Path) -> ModuleType | None:
@@ -268,6 +297,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         report.longrepr = _input_error_text(item, report, error)
     elif isinstance(error, UserError):
         report.longrepr = str(error)  # a user mistake: the message, not a traceback
+    marker = item.get_closest_marker("acceptance_suite")
+    setattr(report, SUITE_ATTRIBUTE, str(marker.args[0]) if marker else "")  # the reports' suite column
     _mask_report(report, context)
 
 

@@ -24,7 +24,13 @@ from tasks.image_build import build_image
 # One id per nox invocation (noxfile imports this module once): every suite session of the run writes into the same
 # report folder, and the sessions a previous run left there are dropped.
 REPORT_RUN = f"{os.getpid()}-{time.time_ns()}"
-DEFAULT_REPORT_DIR = "reports"
+REPORT_DIR_ENV = "CONNECTOR_ACCEPTANCE_REPORT_DIR"  # where reports go when --report-dir is not given
+
+
+def default_report_dir() -> str:
+    """$CONNECTOR_ACCEPTANCE_REPORT_DIR, else `reports` (under the current directory)."""
+    return os.environ.get(REPORT_DIR_ENV) or "reports"
+
 
 DEFAULT_BASE_REF = "origin/main"  # what --modified compares with
 
@@ -38,7 +44,7 @@ class AcceptanceArgs:
     pytest_args: list[str] = field(default_factory=list)
     backend: str = "auto"
     jobs: int = 2  # connectors at a time when there are several
-    report_dir: str = DEFAULT_REPORT_DIR  # reports go to <report_dir>/<connector>/acceptance/
+    report_dir: str = field(default_factory=default_report_dir)  # reports: <report_dir>/<connector>/acceptance/
 
 
 def parse_args(posargs: list[str], *, prog: str) -> AcceptanceArgs:
@@ -56,8 +62,8 @@ def parse_args(posargs: list[str], *, prog: str) -> AcceptanceArgs:
     parser.add_argument("--modified", action="store_true", help="connectors changed against --base")
     parser.add_argument("--base", default=DEFAULT_BASE_REF, help=f"git ref for --modified (default {DEFAULT_BASE_REF})")
     parser.add_argument("--jobs", type=int, default=2, help="connectors at a time when there are several")
-    parser.add_argument("--report-dir", default=DEFAULT_REPORT_DIR,
-                        help=f"reports go to DIR/<connector>/acceptance/ (default {DEFAULT_REPORT_DIR})")
+    parser.add_argument("--report-dir", default=default_report_dir(),
+                        help=f"reports go to DIR/<connector>/acceptance/ (default ${REPORT_DIR_ENV}, else reports)")
     known, rest = parser.parse_known_args(posargs)
     root = connectors_root(known.connectors_root)
     names = selected_connectors(known.connectors, root, every=known.all, modified=known.modified, base=known.base)

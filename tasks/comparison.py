@@ -15,11 +15,10 @@ from acceptance.config import load_config
 from acceptance.context import AcceptanceContext, PreviousOptions
 from acceptance.errors import UserError
 from acceptance.previous import DEFAULT_PREVIOUS_VERSION
-from tasks.acceptance import AcceptanceArgs, prepare_backend
+from tasks.acceptance import AcceptanceArgs, default_report_dir, prepare_backend
 from tasks.acceptance import parse_args as parse_acceptance_args
 
 Say = Callable[[str], None]
-DEFAULT_REPORT_DIR = "reports"
 
 
 @dataclass
@@ -36,7 +35,7 @@ def parse_args(posargs: list[str], *, prog: str) -> ComparisonArgs:
     parser.add_argument("--previous-image", default=None)
     parser.add_argument("--previous-command", default=None)
     parser.add_argument("--previous-version", default=None)
-    parser.add_argument("--report-dir", default=DEFAULT_REPORT_DIR)
+    parser.add_argument("--report-dir", default=default_report_dir())
     known, rest = parser.parse_known_args(posargs)
     run = parse_acceptance_args(rest, prog=prog)
     if run.pytest_args:

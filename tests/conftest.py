@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,8 @@ pytest_plugins = ["pytester"]
 
 TESTS_DIR = Path(__file__).parent
 FAKE_SOURCE = TESTS_DIR / "connectors" / "fake-source"
+# Reports of the runs the tests start go to a temporary folder, never into the checkout (subprocesses inherit it).
+os.environ.setdefault("CONNECTOR_ACCEPTANCE_REPORT_DIR", tempfile.mkdtemp(prefix="connector-acceptance-reports-"))
 
 
 @pytest.fixture
