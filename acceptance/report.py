@@ -25,6 +25,7 @@ import pytest
 from tabulate import tabulate
 
 from acceptance.runner.base import ConnectorRunner, RunResult
+from acceptance.runner.spool import RECORDS_LISTENER
 from acceptance.secrets import Masker
 
 SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
@@ -291,9 +292,12 @@ def append_step_summary(results: Sequence[TestResult], title: str, masker: Maske
 # -- progress ---------------------------------------------------------------------------------------------------------
 
 
+PROGRESS_SECONDS = 5.0  # at most one records-so-far line this often
+
+
 class ProgressRunner:
-    """Says when a connector command starts and how it ended (exit code, duration, records for reads). Lines come
-    before and after each command: the runners spool their output out of sight, so there is no count mid-read."""
+    """Says when a connector command starts, how many records a read has spooled so far (at most every
+    PROGRESS_SECONDS), and how it ended (exit code, duration, records for reads)."""
 
     def __init__(self, inner: ConnectorRunner, say: Callable[[str], None], suite: Callable[[], str]) -> None:
         self.inner = inner
@@ -303,9 +307,23 @@ class ProgressRunner:
 
     def run(self, args: Sequence[str], **inputs: Any) -> RunResult:
         verb = args[0] if args else "?"
-        self.say(f"[{self.suite()}] {verb}: started")
-        result = self.inner.run(args, **inputs)
-        self.say(f"[{self.suite()}] {verb}: {ended(result, verb)}")
+        suite = self.suite()
+        self.say(f"[{suite}] {verb}: started")
+        started = last = time.monotonic()
+
+        def records_so_far(count: int) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= PROGRESS_SECONDS:
+                last = now
+                self.say(f"[{suite}] {verb}: {count:,} records so far ({now - started:.0f}s)")
+
+        token = RECORDS_LISTENER.set(records_so_far)
+        try:
+            result = self.inner.run(args, **inputs)
+        finally:
+            RECORDS_LISTENER.reset(token)
+        self.say(f"[{suite}] {verb}: {ended(result, verb)}")
         return result
 
     def describe(self) -> str:

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 
 from acceptance.protocol import Message, dumps, parse_line
 
 # Small outputs (spec, check, discover) stay in memory; a read of millions of records spills to a temp file.
 IN_MEMORY_BYTES = 8 * 1024 * 1024
+PROGRESS_EVERY_RECORDS = 10_000
+# Who wants to hear, while a read runs, how many records it has spooled so far (set around a command by the
+# reporter; a spool takes the listener of the context it is made in).
+RECORDS_LISTENER: ContextVar[Callable[[int], None] | None] = ContextVar("records_listener", default=None)
 
 
 class MessageSpool:
@@ -19,6 +24,7 @@ class MessageSpool:
         self._file = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY_BYTES, mode="w+b")
         self.counts: Counter[str] = Counter()
         self.error_traces = 0  # TRACE messages of type ERROR: counted as they come, to judge a run without a re-read
+        self._listener = RECORDS_LISTENER.get()
 
     @classmethod
     def of(cls, messages: Iterable[Message]) -> MessageSpool:
@@ -31,6 +37,8 @@ class MessageSpool:
         """Add a message; `raw` is the line it was parsed from, stored as is (re-parsing gives the same message)."""
         kind = str(message.get("type"))
         self.counts[kind] += 1
+        if self._listener is not None and kind == "RECORD" and self.counts[kind] % PROGRESS_EVERY_RECORDS == 0:
+            self._listener(self.counts[kind])
         if kind == "TRACE" and _is_error_trace(message):
             self.error_traces += 1
         self._file.seek(0, 2)
