@@ -39,8 +39,11 @@ def main(command: str, *args: str) -> int:
         print("setup: starting")
         for i in range(40):
             print(f"progress line {i}")
-        sys.stdout.flush()  # stdout is block-buffered without a tty: keep the error the last line
-        print("setup: the service refused api key " + str(secrets().get("api_key")), file=sys.stderr)
+        # Docker reads stdout and stderr through separate pipes, so their relative order is not kept: the error goes
+        # to both, and the stdout copy is certain to come after the progress lines.
+        refused = "setup: the service refused api key " + str(secrets().get("api_key"))
+        print(refused, flush=True)
+        print(refused, file=sys.stderr)
         return 3
     elif command == "sleep":
         import time
