@@ -80,3 +80,18 @@ def test_unit_tests_without_a_virtualenv_are_skipped_with_the_reason(fake_source
     (folder / "unit_tests" / "test_x.py").write_text("def test_x():\n    assert True\n")
     outcome, detail = pre_merge(folder, tmp_path)["unit tests"]
     assert outcome == "skipped" and "no virtualenv" in detail
+
+
+def test_the_connectors_own_unit_tests_run_in_its_virtualenv(fake_source: Make, tmp_path: Path) -> None:
+    import subprocess
+
+    folder = fake_source()
+    # a virtualenv that sees this interpreter's packages (pytest among them), as `nox -s build` would make one
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(folder / ".venv")], check=True)
+    (folder / "unit_tests").mkdir()
+    (folder / "unit_tests" / "test_units.py").write_text(
+        "def test_adds():\n    assert 1 + 1 == 2\n\n\ndef test_breaks():\n    assert 'a' == 'b'\n")
+    outcome, detail = pre_merge(folder, tmp_path)["unit tests"]
+    assert outcome == "failed" and "1 failed, 1 passed" in detail
+    (folder / "unit_tests" / "test_units.py").write_text("def test_adds():\n    assert 1 + 1 == 2\n")
+    assert pre_merge(folder, tmp_path)["unit tests"][0] == "passed"
