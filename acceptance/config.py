@@ -1018,6 +1018,12 @@ def unconfigured_mandatory_suites(loaded: LoadedConfig) -> list[str]:
     return [name for name in MANDATORY_AT_HIGH if loaded.suite(name) is None]
 
 
+def ignored_field_paths(entry: Any) -> dict[str, list[str]]:
+    """An entry's `ignored_fields` as stream -> field paths (basic_read and full_refresh entries; else empty)."""
+    configured = getattr(entry, "ignored_fields", None) or {}
+    return {stream: [field.name for field in fields] for stream, fields in configured.items()}
+
+
 def high_strictness_problems(loaded: LoadedConfig, suite_name: str, entry: SuiteEntry) -> list[str]:
     """Problems that fail `entry` of suite `suite_name` at `high` strictness; [] at `low`.
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from acceptance import catalog as catalogs
 from acceptance import registry
+from acceptance.config import ignored_field_paths
 from acceptance.context import AcceptanceContext, PreviousOptions
 from acceptance.errors import UserError
 from acceptance.protocol import dumps
@@ -65,7 +66,7 @@ def _write_entry(context: AcceptanceContext, entry: Any, per_stream: int | None,
     run = context.read_run(config, catalog, timeout)
     if not run.succeeded:
         raise UserError(f"{entry.location}: the read failed, nothing was written:\n{run.describe_failure()}")
-    ignored = {stream: [f.name for f in fields] for stream, fields in (entry.ignored_fields or {}).items()}
+    ignored = ignored_field_paths(entry)
     keys = catalogs.primary_keys(catalog)
     by_stream: dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]] = defaultdict(list)
     for message in run.of_type("RECORD"):

@@ -14,6 +14,7 @@ from typing import Any
 
 from acceptance import catalog as catalogs
 from acceptance import registry
+from acceptance.config import ignored_field_paths
 from acceptance.context import AcceptanceContext
 from acceptance.errors import UserError
 from acceptance.previous_release import PreviousRelease, Unavailable
@@ -61,7 +62,7 @@ def compare(context: AcceptanceContext, say: Say = print) -> tuple[RegressionRep
         f"{len(previous_catalog['streams'])} with {release.description}")
     current = _succeeded(context.read_run(config, catalog, timeout), "the current release")
     previous = _succeeded(_previous_read(context, release, config, previous_catalog, timeout), release.description)
-    ignored = ignored_fields(entry)
+    ignored = ignored_field_paths(entry)
     report = compare_reads(without_fields(previous.messages, ignored), without_fields(current.messages, ignored),
                            catalog)
     summary = {"previous": {"release": release.description, "version": release.version},
@@ -69,12 +70,6 @@ def compare(context: AcceptanceContext, say: Say = print) -> tuple[RegressionRep
     if ignored:
         say("ignored_fields (not compared): " + "; ".join(f"{s}: {', '.join(p)}" for s, p in ignored.items()))
     return report, summary
-
-
-def ignored_fields(entry: Any) -> dict[str, list[str]]:
-    """The entry's `ignored_fields` (values that change from read to read, e.g. wall-clock stamps) as paths."""
-    configured = getattr(entry, "ignored_fields", None) or {}
-    return {stream: [f.name for f in fields] for stream, fields in configured.items()}
 
 
 def without_fields(messages: Iterable[Mapping[str, Any]], ignored: Mapping[str, list[str]]

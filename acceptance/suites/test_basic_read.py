@@ -16,6 +16,7 @@ from acceptance.checks import basic_read as checks
 from acceptance.checks.expected_records import ExpectedRecordsMatcher, expected_streams_coverage, load_expected_records
 from acceptance.checks.file_types import FileTypesTracker, check_file_types_present
 from acceptance.checks.secret_leaks import SecretLeakFinder
+from acceptance.config import ignored_field_paths
 from acceptance.context import AcceptanceContext, Deadline
 from acceptance.errors import InputFileError
 from acceptance.findings import Finding
@@ -38,10 +39,6 @@ class BasicRead:
 
 def empty_stream_names(inputs: Any) -> list[str]:
     return [entry.name for entry in inputs.empty_streams or []]
-
-
-def ignored_field_paths(inputs: Any) -> dict[str, list[str]]:
-    return {stream: [f.name for f in fields] for stream, fields in (inputs.ignored_fields or {}).items()}
 
 
 def validates_stream_statuses(acceptance: AcceptanceContext, inputs: Any) -> bool:

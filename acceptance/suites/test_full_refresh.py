@@ -9,6 +9,7 @@ import pytest
 
 from acceptance import catalog as catalogs
 from acceptance.checks.full_refresh import check_emitted_at_increases, compare_sequential_reads
+from acceptance.config import ignored_field_paths
 from acceptance.context import AcceptanceContext, Deadline
 from acceptance.runner.base import RunResult
 from acceptance.suites.conftest import assert_strictness
@@ -48,7 +49,7 @@ def sequential_reads(acceptance: AcceptanceContext, inputs: Any, connector_confi
 class TestFullRefresh:
     def test_sequential_reads(self, sequential_reads: SequentialReads, inputs: Any,
                               acceptance: AcceptanceContext) -> None:
-        ignored = {stream: [f.name for f in fields] for stream, fields in (inputs.ignored_fields or {}).items()}
+        ignored = ignored_field_paths(inputs)
         findings = compare_sequential_reads(
             lambda: sequential_reads.first.messages, lambda: sequential_reads.second.messages,
             catalogs.primary_keys(sequential_reads.catalog), ignored,
