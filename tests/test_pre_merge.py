@@ -6,6 +6,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tasks.comparison import parse_args
 from tasks.pre_merge import exit_code, metadata_problems, render_steps, run_pre_merge
 
@@ -86,8 +88,11 @@ def test_the_connectors_own_unit_tests_run_in_its_virtualenv(fake_source: Make, 
     import subprocess
 
     folder = fake_source()
-    # a virtualenv that sees this interpreter's packages (pytest among them), as `nox -s build` would make one
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(folder / ".venv")], check=True)
+    # a virtualenv that sees the packages pytest is installed with (a .pth file: `--system-site-packages` would
+    # reach the base interpreter's, not those of a virtualenv these tests may run in), as `nox -s build` makes one
+    subprocess.run([sys.executable, "-m", "venv", str(folder / ".venv")], check=True)
+    site_packages = next((folder / ".venv" / "lib").glob("python3*/site-packages"))
+    (site_packages / "tests-packages.pth").write_text(str(Path(pytest.__file__).resolve().parent.parent) + "\n")
     (folder / "unit_tests").mkdir()
     (folder / "unit_tests" / "test_units.py").write_text(
         "def test_adds():\n    assert 1 + 1 == 2\n\n\ndef test_breaks():\n    assert 'a' == 'b'\n")
