@@ -121,7 +121,7 @@ def record_envelope_ok(message: dict[str, Any]) -> bool:
 
 
 class OursPath:
-    """What basic_read does per message: parse_line, the envelope checks, then the streaming checks.
+    """What basic_read does per line: the line filter, else parse_line, the envelope checks, the streaming checks.
 
     Validation alone feeds only RecordSchemaValidator; `all_checks` also feeds the other basic_read streaming
     checks and collects counts and states as the suite does. Rejected lines (not a protocol message, or a RECORD
@@ -145,7 +145,15 @@ class OursPath:
         self.states: list[Any] = []
 
     def feed_lines(self, lines: Iterable[bytes]) -> None:
+        """As `checks.feed_read` does: the validator sees the raw line first; only what it does not vouch for is
+        validated from the parsed message (other checks always get the message)."""
+        feed_line = self.validator.feed_line
         for line in lines:
+            if feed_line(line):  # a valid RECORD, envelope and data
+                self.messages += 1
+                if self.all_checks:
+                    self.feed_others(parse_line(line))  # type: ignore[arg-type]
+                continue
             message = parse_line(line)
             if message is not None:
                 self.feed(message)
@@ -157,8 +165,11 @@ class OursPath:
             self.rejected += 1
             return
         self.validator.feed(message)
-        if not self.all_checks:
-            return
+        if self.all_checks:
+            self.feed_others(message)
+
+    def feed_others(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
         if kind == "RECORD":
             self.record_counts[message["record"]["stream"]] += 1
         elif kind == "STATE":

@@ -45,7 +45,13 @@ class MessageSpool:
         self._file.write((raw.rstrip(b"\r\n") if raw is not None else dumps(message)) + b"\n")
 
     def __iter__(self) -> Iterator[Message]:
-        self._file.seek(0)
+        for line in self.lines():
+            message = parse_line(line)
+            if message is not None:
+                yield message
+
+    def lines(self) -> Iterator[bytes]:
+        """The raw lines, in arrival order (`parse_line` makes each the message it stands for)."""
         position = 0
         while True:
             # Re-seek each time: a caller may iterate twice at once (nested loops over the same output).
@@ -54,9 +60,7 @@ class MessageSpool:
             if not line:
                 return
             position = self._file.tell()
-            message = parse_line(line)
-            if message is not None:
-                yield message
+            yield line
 
     def __len__(self) -> int:
         return sum(self.counts.values())
