@@ -145,28 +145,29 @@ class OursPath:
         self.states: list[Any] = []
 
     def feed_lines(self, lines: Iterable[bytes]) -> None:
-        """As `checks.feed_read` does: the validator sees the raw line first; only what it does not vouch for is
-        validated from the parsed message (other checks always get the message)."""
+        """Validation alone: the line filter decides from the raw line, and only lines it does not vouch for are
+        parsed. With every check, each line is parsed (the checks need the message) and the validator gets both,
+        as `checks.feed_read` does."""
         feed_line = self.validator.feed_line
         for line in lines:
-            if feed_line(line):  # a valid RECORD, envelope and data
+            if not self.all_checks and feed_line(line):  # a valid RECORD, envelope and data
                 self.messages += 1
-                if self.all_checks:
-                    self.feed_others(parse_line(line))  # type: ignore[arg-type]
                 continue
             message = parse_line(line)
             if message is not None:
-                self.feed(message)
+                self.feed(message, line)
 
-    def feed(self, message: dict[str, Any]) -> None:
+    def feed(self, message: dict[str, Any], line: bytes) -> None:
         self.messages += 1
         kind = message.get("type")
         if NON_PROTOCOL in message or (kind == "RECORD" and not record_envelope_ok(message)):
             self.rejected += 1
             return
-        self.validator.feed(message)
         if self.all_checks:
+            self.validator.feed_parsed(message, line)
             self.feed_others(message)
+        else:
+            self.validator.feed(message)
 
     def feed_others(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -364,8 +365,7 @@ def measure_read(script: Path, records: int) -> dict[str, Any]:
     if not run.succeeded or run.messages.counts["RECORD"] != records:
         raise BenchError(run.describe_failure())
     checks = OursPath(MEMORY_CATALOG, all_checks=True, expected=expected)
-    for message in run.messages:
-        checks.feed(message)
+    checks.feed_lines(run.messages.lines())
     findings = checks.findings()
     run.messages.close()
     return {"records": records, "seconds": time.perf_counter() - started, "peak_rss_bytes": peak_rss_bytes(),

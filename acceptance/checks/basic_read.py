@@ -82,6 +82,8 @@ class RecordSchemaValidator:
                                                     native_covers_declared=covers_declared)
         checked = {name: schemas[name] for name, stream in self._streams.items() if stream.validator is not None}
         self._line_filter = RecordLineFilter(checked, forbid_undeclared=fail_on_extra_columns)
+        # Once a record is parsed anyway, the line filter is worth it only where it is the faster first filter.
+        self._line_first = frozenset(self._line_filter.streams.values()) - self._line_filter.patterned
 
     def feed_line(self, raw: bytes) -> bool:
         """True when `raw` is a RECORD line surely valid (counted here, nothing more to do); False: parse the line
@@ -91,6 +93,14 @@ class RecordSchemaValidator:
             return False
         self._streams[name].records += 1
         return True
+
+    def feed_parsed(self, message: Message, raw: bytes) -> None:
+        """`feed` for a message parsed anyway (the other checks need it), from `raw`: the line filter first where it
+        beats the native filter on the parsed record, else `feed`."""
+        record = message.get("record") if message.get("type") == "RECORD" else None
+        name = record.get("stream") if type(record) is dict else None
+        if not (type(name) is str and name in self._line_first and self.feed_line(raw)):
+            self.feed(message)
 
     def feed(self, message: Message) -> None:
         # Inlined _record_of / _stream_name: this runs once per message, at parsing speed.
@@ -164,14 +174,13 @@ class _StreamValidation:
 def feed_read(lines: Iterable[bytes], validator: RecordSchemaValidator | None,
               consumers: Sequence[Any]) -> Iterator[Message]:
     """Every message of a read's `lines`, parsed once, yielded after the streaming checks were fed with it. The
-    record validator sees the raw line first: a record it vouches for is not validated again from the message."""
+    record validator also gets the raw line (`feed_parsed`)."""
     for line in lines:
-        vouched = validator is not None and validator.feed_line(line)
         message = parse_line(line)
         if message is None:
             continue
-        if validator is not None and not vouched:
-            validator.feed(message)
+        if validator is not None:
+            validator.feed_parsed(message, line)
         for consumer in consumers:
             consumer.feed(message)
         yield message
