@@ -121,7 +121,7 @@ def record_envelope_ok(message: dict[str, Any]) -> bool:
 
 
 class OursPath:
-    """What basic_read does per line: the line filter, else parse_line, the envelope checks, the streaming checks.
+    """What basic_read does per message: parse_line, the envelope checks, then the streaming checks.
 
     Validation alone feeds only RecordSchemaValidator; `all_checks` also feeds the other basic_read streaming
     checks and collects counts and states as the suite does. Rejected lines (not a protocol message, or a RECORD
@@ -145,29 +145,20 @@ class OursPath:
         self.states: list[Any] = []
 
     def feed_lines(self, lines: Iterable[bytes]) -> None:
-        """Validation alone: the line filter decides from the raw line, and only lines it does not vouch for are
-        parsed. With every check, each line is parsed (the checks need the message) and the validator gets both,
-        as `checks.feed_read` does."""
-        feed_line = self.validator.feed_line
         for line in lines:
-            if not self.all_checks and feed_line(line):  # a valid RECORD, envelope and data
-                self.messages += 1
-                continue
             message = parse_line(line)
             if message is not None:
-                self.feed(message, line)
+                self.feed(message)
 
-    def feed(self, message: dict[str, Any], line: bytes) -> None:
+    def feed(self, message: dict[str, Any]) -> None:
         self.messages += 1
         kind = message.get("type")
         if NON_PROTOCOL in message or (kind == "RECORD" and not record_envelope_ok(message)):
             self.rejected += 1
             return
+        self.validator.feed(message)
         if self.all_checks:
-            self.validator.feed_parsed(message, line)
             self.feed_others(message)
-        else:
-            self.validator.feed(message)
 
     def feed_others(self, message: dict[str, Any]) -> None:
         kind = message.get("type")

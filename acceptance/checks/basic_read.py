@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 from jsonschema import Draft7Validator, TypeChecker, ValidationError, validators
@@ -23,9 +23,7 @@ from jsonschema.exceptions import SchemaError
 from acceptance.findings import Finding
 from acceptance.formats import FORMAT_CHECKER, FORMAT_VALIDATORS
 from acceptance.jsonschema_helpers import json_type, pointer, types_of
-from acceptance.line_validation import RecordLineFilter
 from acceptance.native_validation import compile_native_check
-from acceptance.protocol import parse_line
 
 Message = dict[str, Any]
 StreamKey = tuple[str | None, str]  # (namespace, name)
@@ -80,27 +78,6 @@ class RecordSchemaValidator:
             self._streams[name] = _StreamValidation(validator, native, fast, declared,
                                                     _Problems(max_errors_per_stream),
                                                     native_covers_declared=covers_declared)
-        checked = {name: schemas[name] for name, stream in self._streams.items() if stream.validator is not None}
-        self._line_filter = RecordLineFilter(checked, forbid_undeclared=fail_on_extra_columns)
-        # Once a record is parsed anyway, the line filter is worth it only where it is the faster first filter.
-        self._line_first = frozenset(self._line_filter.streams.values()) - self._line_filter.patterned
-
-    def feed_line(self, raw: bytes) -> bool:
-        """True when `raw` is a RECORD line surely valid (counted here, nothing more to do); False: parse the line
-        and `feed` the message (which may be anything, a valid record included)."""
-        name = self._line_filter(raw)
-        if name is None:
-            return False
-        self._streams[name].records += 1
-        return True
-
-    def feed_parsed(self, message: Message, raw: bytes) -> None:
-        """`feed` for a message parsed anyway (the other checks need it), from `raw`: the line filter first where it
-        beats the native filter on the parsed record, else `feed`."""
-        record = message.get("record") if message.get("type") == "RECORD" else None
-        name = record.get("stream") if type(record) is dict else None
-        if not (type(name) is str and name in self._line_first and self.feed_line(raw)):
-            self.feed(message)
 
     def feed(self, message: Message) -> None:
         # Inlined _record_of / _stream_name: this runs once per message, at parsing speed.
@@ -169,21 +146,6 @@ class _StreamValidation:
                     problems.append((("undeclared", key), _undeclared_describer(key, data[key])))
         if problems:
             self.problems.add_record(self.records, problems)
-
-
-def feed_read(lines: Iterable[bytes], validator: RecordSchemaValidator | None,
-              consumers: Sequence[Any]) -> Iterator[Message]:
-    """Every message of a read's `lines`, parsed once, yielded after the streaming checks were fed with it. The
-    record validator also gets the raw line (`feed_parsed`)."""
-    for line in lines:
-        message = parse_line(line)
-        if message is None:
-            continue
-        if validator is not None:
-            validator.feed_parsed(message, line)
-        for consumer in consumers:
-            consumer.feed(message)
-        yield message
 
 
 # --- a compiled fast path for the common schema shapes -----------------------------------------------------------

@@ -95,14 +95,15 @@ def read_and_check(acceptance: AcceptanceContext, inputs: Any, config: Any, cata
     feeders["secrets"] = SecretLeakFinder(acceptance.masker.secrets)
     if checks_file_types(acceptance, inputs):
         outcome.file_types = FileTypesTracker()
-    validator = feeders.get("schema")
-    others = [feeder for feeder in feeders.values() if feeder is not validator]
-    for message in checks.feed_read(run.messages.lines(), validator, [*others, *filter(None, [outcome.file_types])]):
+    consumers = [*feeders.values(), *([outcome.file_types] if outcome.file_types else [])]
+    for message in run.messages:
         kind = message.get("type")
         if kind == "RECORD":
             outcome.record_counts[(message.get("record") or {}).get("stream")] += 1
         elif kind == "STATE":
             outcome.states.append(message.get("state") or {})
+        for consumer in consumers:
+            consumer.feed(message)
     feeders["secrets"].feed_stderr(run.stderr_tail)
     outcome.findings = {name: feeder.findings() for name, feeder in feeders.items()}
     return outcome
