@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from filelock import FileLock
 
+from acceptance.files import write_atomically
 from acceptance.protocol import dumps, loads
 
 T = TypeVar("T")
@@ -98,12 +98,4 @@ class Cache:
 
     @staticmethod
     def _store(path: Path, value: Any) -> None:
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(dumps(value))
-            os.chmod(temp, 0o600)
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        write_atomically(path, dumps(value), mode=0o600)

@@ -35,6 +35,7 @@ from packaging.version import InvalidVersion, Version
 from acceptance.cache import default_cache_dir
 from acceptance.connector import CDK_SCRIPTS, venv_bin
 from acceptance.errors import BuildError
+from acceptance.files import write_atomically
 from acceptance.previous import DEFAULT_PREVIOUS_VERSION, Unavailable
 
 __all__ = [
@@ -86,10 +87,8 @@ def published_versions(package: str, *, pip_args: Sequence[str] = (), cache_root
     found = _index_versions(package, pip_args)
     if isinstance(found, list) and max_age > 0:
         remembered.parent.mkdir(parents=True, exist_ok=True)
-        temporary = remembered.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps({"at": time.time(), "pip_args": list(pip_args),
-                                         "versions": [str(v) for v in found]}))
-        temporary.replace(remembered)
+        write_atomically(remembered, json.dumps({"at": time.time(), "pip_args": list(pip_args),
+                                                 "versions": [str(v) for v in found]}))
     return found
 
 
@@ -262,9 +261,7 @@ def _smoke_test(argv: list[str], requirement: str) -> None:
 
 
 def _write_record(venv: Path, record: dict[str, str | None]) -> None:
-    partial = venv / (RECORD + ".partial")
-    partial.write_text(json.dumps(record, indent=2))
-    partial.replace(venv / RECORD)  # atomic: a record is either absent or whole
+    write_atomically(venv / RECORD, json.dumps(record, indent=2))  # a record is either absent or whole
 
 
 def _run(argv: list[str], what: str, env: dict[str, str] | None = None) -> str:

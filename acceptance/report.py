@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from tabulate import tabulate
 
+from acceptance.files import write_atomically
 from acceptance.runner.base import ConnectorRunner, RunResult
 from acceptance.runner.spool import RECORDS_LISTENER
 from acceptance.secrets import Masker
@@ -194,12 +195,6 @@ def locked(folder: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
 
 
 def session_files(folder: Path, run: str | None) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from acceptance.cache import Cache
 from acceptance.config import load_config
 from acceptance.context import AcceptanceContext, PreviousOptions
 from acceptance.errors import UserError
+from acceptance.files import write_atomically
 from acceptance.previous import DEFAULT_PREVIOUS_VERSION
 from tasks.acceptance import AcceptanceArgs, default_report_dir, prepare_backend
 from tasks.acceptance import parse_args as parse_acceptance_args
@@ -79,7 +80,5 @@ def write_report(report_dir: Path, folder: Path, name: str, data: Any) -> Path:
     """`<report_dir>/<connector>/<name>.json`, written whole (never a half file)."""
     target = report_dir / folder.name / f"{name}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    temporary.replace(target)
+    write_atomically(target, json.dumps(data, indent=2, sort_keys=True) + "\n")
     return target

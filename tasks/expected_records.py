@@ -20,6 +20,7 @@ from acceptance import registry
 from acceptance.config import ignored_field_paths
 from acceptance.context import AcceptanceContext, PreviousOptions
 from acceptance.errors import UserError
+from acceptance.files import write_atomically
 from acceptance.protocol import dumps
 from acceptance.records import primary_key_value, remove_fields
 from tasks.acceptance import parse_args as parse_acceptance_args
@@ -85,9 +86,7 @@ def _write_entry(context: AcceptanceContext, entry: Any, per_stream: int | None,
     path = context.loaded.resolve(entry.expect_records.path)
     before = _line_count(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(b"\n".join(lines) + (b"\n" if lines else b""))
-    temporary.replace(path)
+    write_atomically(path, b"\n".join(lines) + (b"\n" if lines else b""))
     counts = ", ".join(f"{name} {min(len(rows), per_stream or len(rows))}" for name, rows in sorted(by_stream.items()))
     say(f"{path}: {len(lines)} records ({counts}); it had {before} lines")
     return path
