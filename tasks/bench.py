@@ -157,11 +157,8 @@ class OursPath:
             self.rejected += 1
             return
         self.validator.feed(message)
-        if self.all_checks:
-            self.feed_others(message)
-
-    def feed_others(self, message: dict[str, Any]) -> None:
-        kind = message.get("type")
+        if not self.all_checks:
+            return
         if kind == "RECORD":
             self.record_counts[message["record"]["stream"]] += 1
         elif kind == "STATE":
@@ -356,7 +353,8 @@ def measure_read(script: Path, records: int) -> dict[str, Any]:
     if not run.succeeded or run.messages.counts["RECORD"] != records:
         raise BenchError(run.describe_failure())
     checks = OursPath(MEMORY_CATALOG, all_checks=True, expected=expected)
-    checks.feed_lines(run.messages.lines())
+    for message in run.messages:
+        checks.feed(message)
     findings = checks.findings()
     run.messages.close()
     return {"records": records, "seconds": time.perf_counter() - started, "peak_rss_bytes": peak_rss_bytes(),

@@ -45,13 +45,7 @@ class MessageSpool:
         self._file.write((raw.rstrip(b"\r\n") if raw is not None else dumps(message)) + b"\n")
 
     def __iter__(self) -> Iterator[Message]:
-        for line in self.lines():
-            message = parse_line(line)
-            if message is not None:
-                yield message
-
-    def lines(self) -> Iterator[bytes]:
-        """The raw lines, in arrival order (`parse_line` makes each the message it stands for)."""
+        self._file.seek(0)
         position = 0
         while True:
             # Re-seek each time: a caller may iterate twice at once (nested loops over the same output).
@@ -60,7 +54,9 @@ class MessageSpool:
             if not line:
                 return
             position = self._file.tell()
-            yield line
+            message = parse_line(line)
+            if message is not None:
+                yield message
 
     def __len__(self) -> int:
         return sum(self.counts.values())
