@@ -10,6 +10,9 @@ else goes to the detailed path, which decides and explains. To keep that promise
   looked for separately, only at the schema's integer locations;
 - schemas whose meaning could differ between the two engines (user `pattern`s, regex dialects; `multipleOf`,
   float arithmetic; non-local `$ref`s, which jsonschema-rs might fetch) get no native filter.
+
+Per record, the filter is one call: `compile_native_record_check` embeds the stream's schema in the RECORD
+envelope's (`RECORD_ENVELOPE_SCHEMA`), so jsonschema-rs checks the envelope and the data in one conversion.
 """
 
 from __future__ import annotations
@@ -21,6 +24,32 @@ from typing import Any
 from acceptance.jsonschema_helpers import types_of
 
 NativeCheck = Callable[[Any], bool]
+
+# What the protocol (airbyte_protocol's AirbyteRecordMessage) requires of a RECORD message's `record` object; other
+# keys (`meta`...) are allowed. The detailed path explains a refused envelope with this same schema.
+RECORD_ENVELOPE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["stream", "data", "emitted_at"],
+    "properties": {
+        "stream": {"type": "string"},
+        "data": {"type": "object"},
+        "emitted_at": {"type": "number"},
+        "namespace": {"type": ["string", "null"]},
+    },
+}
+
+
+def record_envelope_valid(record: Any) -> bool:
+    """RECORD_ENVELOPE_SCHEMA in plain Python, for records no native filter looks at."""
+    if type(record) is not dict:
+        return False
+    try:
+        stream, data, emitted_at = record["stream"], record["data"], record["emitted_at"]
+    except KeyError:
+        return False
+    namespace = record.get("namespace")
+    return (type(stream) is str and type(data) is dict and type(emitted_at) in (int, float)
+            and (namespace is None or type(namespace) is str))
 
 _YEAR = r"(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
 # Leap years 0004-9996: divisible by 4 but not by 100, or by 400.
@@ -52,15 +81,73 @@ _SCHEMA_VALUES = ("not", "if", "then", "else", "additionalItems", "contains", "p
 
 
 def compile_native_check(schema: Any, *, forbid_undeclared: bool = False) -> NativeCheck | None:
-    """True only for records the detailed path accepts; None when this schema gets no native filter.
+    """True only for data the detailed path accepts; None when this schema gets no native filter.
 
     `forbid_undeclared` also refuses top-level keys the schema's `properties` do not declare (the "undeclared
     column" rule), for a schema without top-level oneOf/anyOf/allOf, where that is exactly
     `additionalProperties: false`."""
-    try:
-        import jsonschema_rs
-    except ImportError:  # an optional speed-up: without it the Python fast path does the work
+    native_schema = _native_schema(schema, forbid_undeclared=forbid_undeclared)
+    is_valid = _compile(native_schema) if native_schema is not None else None
+    if is_valid is None:
         return None
+    float_found = compile_float_in_integer_check(schema)
+    if float_found is None:
+        def check(data: Any) -> bool:
+            try:
+                return is_valid(data)
+            except Exception:  # values it cannot convert (integers beyond 64 bits, NaN): the detailed path decides
+                return False
+    else:
+        def check(data: Any) -> bool:
+            try:
+                return is_valid(data) and not float_found(data)
+            except Exception:
+                return False
+
+    return check
+
+
+def compile_native_record_check(schema: Any, *, declared_columns: frozenset[str] | None = None) -> NativeCheck | None:
+    """check(record), for a RECORD message's `record` object: True only when its envelope is valid and the detailed
+    path accepts its data (and, with `declared_columns`, the data has no other top-level key). None when this
+    schema gets no native filter. It may raise on values jsonschema-rs cannot convert (integers beyond 64 bits,
+    NaN): callers take that as "maybe invalid", as they take False.
+
+    Made for the per-record loop: without integer locations or a separate column rule it is jsonschema-rs's own
+    `is_valid`, otherwise one generated function around it."""
+    forbid = declared_columns is not None and not any(key in schema for key in _SCHEMA_LISTS)
+    native_schema = _native_schema(schema, forbid_undeclared=forbid) if isinstance(schema, dict) else None
+    if native_schema is None:
+        return None
+    embedded = not _has_references(schema)
+    if embedded:
+        is_valid = _compile(_in_envelope(native_schema))
+        envelope_valid = None
+    else:  # a `$ref` resolves against the root: the data schema must stay one
+        is_valid, envelope_valid = _compile(native_schema), _compile(RECORD_ENVELOPE_SCHEMA)
+    if is_valid is None:
+        return None
+    float_lines = _float_lines(schema, "value", 1, [0], found="return False")
+    extra_columns = declared_columns is not None and not forbid
+    if embedded and not float_lines and not extra_columns:
+        return is_valid
+    source = ["def check(record):"]
+    if embedded:
+        source += ["    if not is_valid(record): return False", "    value = record['data']"]
+    else:
+        source += ["    if not envelope_valid(record): return False", "    value = record['data']",
+                   "    if not is_valid(value): return False"]
+    if extra_columns:
+        source.append("    if not declared.issuperset(value): return False")
+    source += [*float_lines, "    return True"]
+    namespace: dict[str, Any] = {"is_valid": is_valid, "envelope_valid": envelope_valid,
+                                 "declared": declared_columns, "any_float": _any_float}
+    exec(compile("\n".join(source) + "\n", "<native record check>", "exec"), namespace)
+    return namespace["check"]  # type: ignore[no-any-return]
+
+
+def _native_schema(schema: Any, *, forbid_undeclared: bool) -> dict[str, Any] | None:
+    """The schema jsonschema-rs runs in place of `schema`, or None when this schema gets no native filter."""
     if not isinstance(schema, dict) or not _supported(schema):
         return None
     native_schema = _with_format_patterns(schema)
@@ -69,26 +156,45 @@ def compile_native_check(schema: Any, *, forbid_undeclared: bool = False) -> Nat
             raise ValueError("forbid_undeclared needs a schema without top-level oneOf/anyOf/allOf")
         # Undeclared keys fail anyway, so an additionalProperties schema never applies to an accepted record.
         native_schema["additionalProperties"] = False
+    return native_schema
+
+
+def _compile(native_schema: dict[str, Any]) -> NativeCheck | None:
+    try:
+        import jsonschema_rs
+    except ImportError:  # an optional speed-up: without it the Python fast path does the work
+        return None
     try:
         # offline: a `$ref` is never fetched (only local ones get here anyway)
-        is_valid = jsonschema_rs.Draft7Validator(native_schema, offline=True).is_valid
+        return jsonschema_rs.Draft7Validator(native_schema, offline=True).is_valid  # type: ignore[no-any-return]
     except Exception:  # a schema jsonschema-rs refuses: the detailed path will say what is wrong with it
         return None
-    float_found = compile_float_in_integer_check(schema)
-    if float_found is None:
-        def check(data: Any) -> bool:
-            try:
-                return is_valid(data)  # type: ignore[no-any-return]
-            except Exception:  # values it cannot convert (integers beyond 64 bits, NaN): the detailed path decides
-                return False
-    else:
-        def check(data: Any) -> bool:
-            try:
-                return is_valid(data) and not float_found(data)  # type: ignore[no-any-return]
-            except Exception:
-                return False
 
-    return check
+
+def _in_envelope(data_schema: dict[str, Any]) -> dict[str, Any]:
+    """RECORD_ENVELOPE_SCHEMA with `data_schema` as the data's schema (data must still be an object)."""
+    data_schema = {key: value for key, value in data_schema.items() if key != "$schema"}
+    if data_schema.get("type", "object") != "object":
+        data_schema = {"allOf": [{"type": "object"}, data_schema]}
+    else:
+        data_schema["type"] = "object"
+    envelope = copy.deepcopy(RECORD_ENVELOPE_SCHEMA)
+    envelope["properties"]["data"] = data_schema
+    return envelope
+
+
+def _has_references(node: Any) -> bool:
+    """Whether a `$ref` or a base URI (`$id`, `id`) appears anywhere in the schema."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "$ref" in node or "$id" in node or isinstance(node.get("id"), str):
+                return True
+            stack += node.values()
+        elif isinstance(node, list):
+            stack += node
+    return False
 
 
 def _subschemas(node: dict[str, Any]) -> list[Any]:
@@ -141,7 +247,7 @@ def compile_float_in_integer_check(schema: Any) -> NativeCheck | None:
 
     The function is generated as Python source (one `type(...) is float` test per integer location), which is
     several times faster than walking the schema for every record."""
-    lines = _float_lines(schema, "value", 1, [0])
+    lines = _float_lines(schema, "value", 1, [0], found="return True")
     if not lines:
         return None
     source = "def check(value):\n" + "\n".join(lines) + "\n    return False\n"
@@ -150,29 +256,29 @@ def compile_float_in_integer_check(schema: Any) -> NativeCheck | None:
     return namespace["check"]  # type: ignore[no-any-return]
 
 
-def _float_lines(schema: Any, var: str, depth: int, counter: list[int]) -> list[str]:
-    """Source lines (indented `depth` levels) that `return True` when `var` holds a float at an integer place."""
+def _float_lines(schema: Any, var: str, depth: int, counter: list[int], found: str) -> list[str]:
+    """Source lines (indented `depth` levels) that run `found` when `var` holds a float at an integer place."""
     if not isinstance(schema, dict):
         return []
     pad = "    " * depth
     if "$ref" in schema or any(_mentions_integer(schema.get(k)) for k in (*_SCHEMA_LISTS, *_SCHEMA_VALUES)):
-        return [f"{pad}if any_float({var}): return True"]
+        return [f"{pad}if any_float({var}): {found}"]
     lines: list[str] = []
     types = types_of(schema)
     if "integer" in types and "number" not in types:
-        lines.append(f"{pad}if type({var}) is float: return True")
+        lines.append(f"{pad}if type({var}) is float: {found}")
     properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
     object_lines: list[str] = []
     for name, sub in properties.items():
         counter[0] += 1
         child = f"v{counter[0]}"
-        inner = _float_lines(sub, child, depth + 1, counter)
+        inner = _float_lines(sub, child, depth + 1, counter, found)
         if inner:
             object_lines += [f"{pad}    {child} = {var}.get({name!r})", *inner]
     additional = schema.get("additionalProperties")
     counter[0] += 1
     child = f"v{counter[0]}"
-    inner = _float_lines(additional, child, depth + 2, counter) if isinstance(additional, dict) else []
+    inner = _float_lines(additional, child, depth + 2, counter, found) if isinstance(additional, dict) else []
     if inner:
         object_lines += [f"{pad}    for key{counter[0]}, {child} in {var}.items():",
                          f"{pad}        if key{counter[0]} in {frozenset(properties)!r}: continue", *inner]
@@ -182,9 +288,9 @@ def _float_lines(schema: Any, var: str, depth: int, counter: list[int]) -> list[
     counter[0] += 1
     child = f"v{counter[0]}"
     if isinstance(items, dict):
-        inner = _float_lines(items, child, depth + 2, counter)
+        inner = _float_lines(items, child, depth + 2, counter, found)
     else:
-        inner = [f"{pad}        if any_float({child}): return True"] if _mentions_integer(items) else []
+        inner = [f"{pad}        if any_float({child}): {found}"] if _mentions_integer(items) else []
     if inner:
         lines += [f"{pad}if type({var}) is list:", f"{pad}    for {child} in {var}:", *inner]
     return lines

@@ -36,17 +36,28 @@ def as_log_line(text: str, level: str = "INFO") -> Message:
 
 def parse_line(line: bytes | str) -> Message | None:
     """Parse one stdout line. Blank lines give None; anything that is not a protocol message becomes a LOG."""
+    if type(line) is bytes:  # the common case, first: one decode, no copy (JSON allows the surrounding whitespace)
+        try:
+            parsed = _decode(line)
+        except (msgspec.DecodeError, RecursionError):
+            pass
+        else:
+            if type(parsed) is dict:
+                kind = parsed.get("type")
+                if type(kind) is str and kind in MESSAGE_TYPES:
+                    return parsed
+    return _parse_unusual_line(line)
+
+
+def _parse_unusual_line(line: bytes | str) -> Message | None:
     stripped = line.strip()
     if not stripped:
         return None
     # surrogatepass: a str with a lone surrogate still encodes; the invalid UTF-8 then fails to parse, as it should.
     raw = stripped.encode("utf-8", "surrogatepass") if isinstance(stripped, str) else stripped
-    try:  # loads(), inlined: this runs once per line of every read
-        try:
-            parsed = _decode(raw)
-        except msgspec.DecodeError:
-            parsed = json.loads(raw)
-    except (ValueError, RecursionError):  # RecursionError: nested deeper than the json module goes
+    try:
+        parsed = loads(raw)
+    except ValueError:
         parsed = None
     if isinstance(parsed, dict):
         kind = parsed.get("type")
@@ -74,6 +85,18 @@ def dumps(value: Any, *, sort_keys: bool = False) -> bytes:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else None)
     except TypeError:
         return json.dumps(value, separators=(",", ":"), sort_keys=sort_keys).encode()
+
+
+def record_of(message: Message) -> dict[str, Any]:
+    """A RECORD message's `record` object, or {} when it is missing or not an object (basic_read reports those)."""
+    record = message.get("record")
+    return record if type(record) is dict else {}
+
+
+def record_stream(message: Message) -> str | None:
+    """The stream a RECORD message names, or None when it names none (or not as a string)."""
+    stream = record_of(message).get("stream")
+    return stream if type(stream) is str else None
 
 
 def of_type(messages: Iterable[Message], message_type: str) -> Iterator[Message]:

@@ -2,11 +2,12 @@
 
 Inputs are generated in the work dir and reused: a recorded `read` of the real source-faker (its discovered streams,
 full refresh) and a synthetic wide-schema stream with a few deliberately invalid records. On each file, in the same
-run, three paths read the same lines: bare `orjson.loads`; ours (`parse_line`, the RECORD envelope checks and
-`RecordSchemaValidator.feed`, what basic_read does per record); the upstream-style baseline (each line parsed into
-the protocol model `AirbyteMessage`, each record through jsonschema's `Draft7Validator.iter_errors` with a format
-checker, one validator per stream). The baseline may run on the first lines only (`--baseline-lines`); ours then
-runs on the same lines for the ratio and for the invalid-record counts, which must agree.
+run, three paths read the same lines: bare `orjson.loads`; ours (`parse_line` and `RecordSchemaValidator.feed`,
+which checks the RECORD envelope and the data, what basic_read does per record); the upstream-style baseline
+(each line parsed into the protocol model `AirbyteMessage`, each record through jsonschema's
+`Draft7Validator.iter_errors` with a format checker, one validator per stream). The baseline may run on the first
+lines only (`--baseline-lines`); ours then runs on the same lines for the ratio and for the invalid-record counts,
+which must agree.
 
 Memory: a real read through LocalRunner of a generator script, every basic_read streaming check fed, at two sizes.
 Every measurement runs in its own fresh Python process, so its peak RSS (VmHWM) is its own and timings exclude
@@ -44,7 +45,7 @@ from acceptance.checks.expected_records import ExpectedRecordsMatcher
 from acceptance.connector import VENV_DIR, BuildRecord, resolve_command
 from acceptance.errors import UserError
 from acceptance.formats import FORMAT_CHECKER
-from acceptance.protocol import NON_PROTOCOL, parse_line
+from acceptance.protocol import NON_PROTOCOL, parse_line, record_stream
 from acceptance.runner import LocalRunner
 from acceptance.runner.base import discover, read
 
@@ -108,24 +109,12 @@ def run_orjson(lines: Iterable[bytes]) -> PathResult:
     return result
 
 
-def record_envelope_ok(message: dict[str, Any]) -> bool:
-    """A RECORD holds what the protocol model requires of it: an object `record` with a string `stream`, an
-    object `data`, a numeric `emitted_at` and a string or null `namespace`."""
-    record = message.get("record")
-    if type(record) is not dict:
-        return False
-    emitted_at = record.get("emitted_at")
-    namespace = record.get("namespace")
-    return (type(record.get("stream")) is str and type(record.get("data")) is dict
-            and type(emitted_at) in (int, float) and (namespace is None or type(namespace) is str))
-
-
 class OursPath:
-    """What basic_read does per message: parse_line, the envelope checks, then the streaming checks.
+    """What basic_read does per message: parse_line, then the streaming checks.
 
-    Validation alone feeds only RecordSchemaValidator; `all_checks` also feeds the other basic_read streaming
-    checks and collects counts and states as the suite does. Rejected lines (not a protocol message, or a RECORD
-    with a bad envelope) are counted as invalid and fed to nothing, as the baseline cannot parse them either.
+    Validation alone feeds only RecordSchemaValidator (RECORD envelope, schema, formats); `all_checks` also feeds
+    the other basic_read streaming checks and collects counts and states as the suite does. Lines that are not a
+    protocol message are counted as invalid and fed to nothing, as the baseline cannot parse them either.
     """
 
     def __init__(self, catalog: dict[str, Any], *, all_checks: bool = False,
@@ -152,15 +141,15 @@ class OursPath:
 
     def feed(self, message: dict[str, Any]) -> None:
         self.messages += 1
-        kind = message.get("type")
-        if NON_PROTOCOL in message or (kind == "RECORD" and not record_envelope_ok(message)):
+        if NON_PROTOCOL in message:
             self.rejected += 1
             return
         self.validator.feed(message)
         if not self.all_checks:
             return
+        kind = message.get("type")
         if kind == "RECORD":
-            self.record_counts[message["record"]["stream"]] += 1
+            self.record_counts[record_stream(message)] += 1
         elif kind == "STATE":
             self.states.append(message.get("state") or {})
         for check in self.others:

@@ -21,7 +21,7 @@ from acceptance.config import ignored_field_paths
 from acceptance.context import AcceptanceContext, PreviousOptions
 from acceptance.errors import UserError
 from acceptance.files import write_atomically
-from acceptance.protocol import dumps
+from acceptance.protocol import dumps, record_of
 from acceptance.records import primary_key_value, remove_fields
 from tasks.acceptance import parse_args as parse_acceptance_args
 from tasks.comparison import ComparisonArgs, open_context
@@ -71,7 +71,7 @@ def _write_entry(context: AcceptanceContext, entry: Any, per_stream: int | None,
     keys = catalogs.primary_keys(catalog)
     by_stream: dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]] = defaultdict(list)
     for message in run.of_type("RECORD"):
-        record = message.get("record") or {}
+        record = record_of(message)
         stream, data = record.get("stream"), record.get("data")
         if not isinstance(stream, str) or not isinstance(data, dict):
             continue

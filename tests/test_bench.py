@@ -74,15 +74,6 @@ def test_a_clean_synthetic_read_passes_every_basic_read_check(tmp_path: Path) ->
     assert bench.run_baseline(lines_of(data), bench.wide_catalog()).invalid == 0
 
 
-def test_record_envelope() -> None:
-    good = {"type": "RECORD", "record": {"stream": "s", "data": {}, "emitted_at": 1}}
-    assert bench.record_envelope_ok(good)
-    assert bench.record_envelope_ok({"type": "RECORD", "record": {**good["record"], "namespace": "n"}})
-    for change in ({"emitted_at": None}, {"emitted_at": True}, {"stream": 1}, {"data": []}, {"namespace": 3}):
-        assert not bench.record_envelope_ok({"type": "RECORD", "record": {**good["record"], **change}}), change
-    assert not bench.record_envelope_ok({"type": "RECORD", "record": "x"})
-
-
 def test_memory_read_passes_every_check_including_its_expected_records(tmp_path: Path) -> None:
     script = tmp_path / "generator.py"
     script.write_text(bench.MEMORY_GENERATOR)

@@ -55,6 +55,7 @@ MUTANTS: dict[str, tuple[str, set[str] | None]] = {
     "no_records": ("basic_read", {"test_read[inputs0]", "test_streams_have_records[inputs0]"}),
     "empty_stream": ("basic_read", {"test_streams_have_records[inputs0]"}),
     "type_violation": ("basic_read", {"test_records_match_schema[inputs0]"}),
+    "record_envelope_broken": ("basic_read", {"test_records_match_schema[inputs0]"}),
     "format_violation": ("basic_read", {"test_records_match_schema[inputs0]"}),
     "extra_column": ("basic_read", {"test_records_match_schema[inputs0]"}),
     "primary_key_null": ("basic_read", {"test_primary_key_values[inputs0]"}),

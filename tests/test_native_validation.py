@@ -17,7 +17,14 @@ from acceptance import catalog as catalogs
 from acceptance.checks.basic_read import StrictDraft7Validator, compile_fast_check
 from acceptance.connector import venv_bin
 from acceptance.formats import FORMAT_CHECKER, FORMAT_VALIDATORS
-from acceptance.native_validation import FORMAT_PATTERNS, compile_float_in_integer_check, compile_native_check
+from acceptance.native_validation import (
+    FORMAT_PATTERNS,
+    RECORD_ENVELOPE_SCHEMA,
+    compile_float_in_integer_check,
+    compile_native_check,
+    compile_native_record_check,
+    record_envelope_valid,
+)
 from acceptance.runner import LocalRunner
 from acceptance.runner.base import discover, read
 
@@ -145,3 +152,68 @@ def test_the_native_filter_can_apply_the_undeclared_column_rule() -> None:
     assert plain({"a": 1, "extra": "x"}) and not strict({"a": 1, "extra": "x"}) and strict({"a": 1})
     with pytest.raises(ValueError, match="oneOf/anyOf/allOf"):
         compile_native_check({"oneOf": [{"properties": {"a": {}}}]}, forbid_undeclared=True)
+
+
+# --- the record check: envelope and data in one call -------------------------------------------------------------
+
+WITH_REFS = {"type": "object", "definitions": {"n": {"type": "integer"}},
+             "properties": {"id": {"$ref": "#/definitions/n"},
+                            "tags": {"type": "array", "items": {"$ref": "#/definitions/n"}}}}
+ENVELOPES = [
+    ({"stream": "s", "data": {"id": 1}, "emitted_at": 1}, True),
+    ({"stream": "s", "data": {"id": 1}, "emitted_at": 1.5, "namespace": None, "meta": {}}, True),
+    ({"stream": "s", "data": {"id": 1}, "emitted_at": 1, "namespace": "n"}, True),
+    ({"stream": "s", "data": {"id": 1}}, False), ({"data": {"id": 1}, "emitted_at": 1}, False),
+    ({"stream": "s", "emitted_at": 1}, False), ({"stream": 1, "data": {"id": 1}, "emitted_at": 1}, False),
+    ({"stream": "s", "data": [], "emitted_at": 1}, False),
+    ({"stream": "s", "data": {"id": 1}, "emitted_at": "1"}, False),
+    ({"stream": "s", "data": {"id": 1}, "emitted_at": True}, False),
+    ({"stream": "s", "data": {"id": 1}, "emitted_at": 1, "namespace": 2}, False), ("s", False), (None, False),
+]
+
+
+@pytest.mark.parametrize("schema", [INTEGERS, WITH_REFS], ids=["embedded", "with_refs"])
+@pytest.mark.parametrize(("record", "valid"), ENVELOPES)
+def test_the_record_check_refuses_every_envelope_the_protocol_refuses(schema: dict[str, Any], record: Any,
+                                                                      valid: bool) -> None:
+    check = compile_native_record_check(schema)
+    assert check is not None
+    assert StrictDraft7Validator(RECORD_ENVELOPE_SCHEMA).is_valid(record) is valid
+    assert record_envelope_valid(record) is valid
+    assert bool(check(record)) is valid
+
+
+@pytest.mark.parametrize("schema", [INTEGERS, WITH_REFS], ids=["embedded", "with_refs"])
+def test_the_record_check_applies_the_data_schema_and_strict_integers(schema: dict[str, Any]) -> None:
+    check = compile_native_record_check(schema)
+    assert check is not None
+    envelope = {"stream": "s", "emitted_at": 1}
+    assert check({**envelope, "data": {"id": 1, "tags": [2]}})
+    for data in ({"id": "1"}, {"id": 1.0}, {"id": 1, "tags": [2.0]}, {"id": 1, "tags": ["2"]}):
+        assert not check({**envelope, "data": data}), data
+
+
+def test_the_record_check_applies_the_undeclared_column_rule_under_top_level_branches() -> None:
+    schema = {"type": "object", "oneOf": [{"properties": {"a": {"type": "integer"}}, "required": ["a"]},
+                                          {"properties": {"b": {"type": "string"}}, "required": ["b"]}]}
+    check = compile_native_record_check(schema, declared_columns=frozenset({"a", "b"}))
+    loose = compile_native_record_check(schema)
+    assert check is not None and loose is not None
+    envelope = {"stream": "s", "emitted_at": 1}
+    assert check({**envelope, "data": {"a": 1}}) and check({**envelope, "data": {"b": "x"}})
+    assert not check({**envelope, "data": {"a": 1, "c": 0}}) and loose({**envelope, "data": {"a": 1, "c": 0}})
+    flat = compile_native_record_check({"properties": {"a": {}}}, declared_columns=frozenset({"a"}))
+    assert flat is not None and flat({**envelope, "data": {"a": 1}})
+    assert not flat({**envelope, "data": {"a": 1, "c": 0}})
+
+
+def test_a_data_schema_for_more_than_objects_still_needs_an_object() -> None:
+    check = compile_native_record_check({"type": ["object", "null"], "properties": {"a": {"type": "integer"}}})
+    assert check is not None
+    assert check({"stream": "s", "data": {"a": 1}, "emitted_at": 1})
+    assert not check({"stream": "s", "data": None, "emitted_at": 1})
+
+
+def test_schemas_without_a_native_filter_have_no_record_check() -> None:
+    assert compile_native_record_check({"type": "object", "properties": {"a": {"pattern": "^x"}}}) is None
+    assert compile_native_record_check(True) is None

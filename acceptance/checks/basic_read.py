@@ -23,7 +23,7 @@ from jsonschema.exceptions import SchemaError
 from acceptance.findings import Finding
 from acceptance.formats import FORMAT_CHECKER, FORMAT_VALIDATORS
 from acceptance.jsonschema_helpers import json_type, pointer, types_of
-from acceptance.native_validation import compile_native_check
+from acceptance.native_validation import RECORD_ENVELOPE_SCHEMA, compile_native_record_check, record_envelope_valid
 
 Message = dict[str, Any]
 StreamKey = tuple[str | None, str]  # (namespace, name)
@@ -50,13 +50,17 @@ StrictDraft7Validator = validators.extend(
 
 
 class RecordSchemaValidator:
-    """Records match their stream's json_schema (Draft 7, strict integers, formats, no undeclared columns).
+    """Records have a valid envelope and match their stream's json_schema (Draft 7, strict integers, formats, no
+    undeclared columns).
 
-    `schemas` maps stream name to json_schema. With `fail_on_extra_columns`, a top-level key of `data` that the
-    schema does not declare in `properties` (top level, or in a top-level oneOf/anyOf/allOf branch) is an error
-    ("undeclared column"); nested objects are left to the schema's own `additionalProperties`. Records of streams
-    not in `schemas` are reported once per stream. Each stream reports at most `max_errors_per_stream` distinct
-    problems (one per schema path, with how many records hit it), then one summary with the totals.
+    The envelope is what the protocol requires of a RECORD's `record` (RECORD_ENVELOPE_SCHEMA: a string `stream`,
+    an object `data`, a numeric `emitted_at`, a string or null `namespace`). `schemas` maps stream name to
+    json_schema. With `fail_on_extra_columns`, a top-level key of `data` that the schema does not declare in
+    `properties` (top level, or in a top-level oneOf/anyOf/allOf branch) is an error ("undeclared column"); nested
+    objects are left to the schema's own `additionalProperties`. Records of streams not in `schemas`, and RECORD
+    messages whose `record` is not an object or names no stream, are reported once per kind. Each stream reports
+    at most `max_errors_per_stream` distinct problems (one per schema path, with how many records hit it), then one
+    summary with the totals.
     """
 
     def __init__(self, schemas: Mapping[str, Any], *, fail_on_extra_columns: bool = True,
@@ -64,40 +68,55 @@ class RecordSchemaValidator:
         self._streams: dict[str, _StreamValidation] = {}
         self._schema_findings: list[Finding] = []
         self._unknown_streams: Counter[str] = Counter()
+        self._unrouted: Counter[str] = Counter()  # RECORD messages without a usable `record` or `stream`
         for name, schema in schemas.items():
             problem = _schema_problem(schema)
             if problem:
                 self._schema_findings.append(Finding(
-                    "record_schema", f"stream {name!r}: {problem}; its records were not validated"))
+                    "record_schema", f"stream {name!r}: {problem}; its records' envelopes were checked, not "
+                                     "their data"))
             validator = None if problem else StrictDraft7Validator(schema, format_checker=FORMAT_CHECKER)
             declared = _declared_columns(schema) if fail_on_extra_columns and not problem else None
             fast = None if problem else compile_fast_check(schema)
-            # Without top-level combinators the native filter also applies the undeclared-column rule.
-            covers_declared = declared is not None and not any(k in schema for k in ("oneOf", "anyOf", "allOf"))
-            native = None if problem else compile_native_check(schema, forbid_undeclared=covers_declared)
+            native = None if problem else compile_native_record_check(schema, declared_columns=declared)
             self._streams[name] = _StreamValidation(validator, native, fast, declared,
-                                                    _Problems(max_errors_per_stream),
-                                                    native_covers_declared=covers_declared)
+                                                    _Problems(max_errors_per_stream))
 
     def feed(self, message: Message) -> None:
-        # Inlined _record_of / _stream_name: this runs once per message, at parsing speed.
+        # This runs once per message, at parsing speed: the common case is one dict lookup and one native call.
         if message.get("type") != "RECORD":
             return
         record = message.get("record")
-        if not isinstance(record, dict):
+        try:
+            stream = self._streams[record["stream"]]  # type: ignore[index]
+        except (KeyError, TypeError):  # not an object, no stream, a stream of another type or not in the catalog
+            self._unrouted_record(record)
             return
-        name = record.get("stream")
-        stream = self._streams.get(name) if isinstance(name, str) else None
-        if stream is None:
-            self._unknown_streams[_stream_name(record)] += 1
+        stream.records += 1
+        native = stream.native
+        if native is not None:
+            try:
+                if native(record):
+                    return  # the common case, decided natively
+            except Exception:  # values jsonschema-rs cannot convert (integers beyond 64 bits): the detailed path
+                pass
+        stream.explain(record)
+
+    def _unrouted_record(self, record: Any) -> None:
+        if not isinstance(record, dict):
+            self._unrouted[f"whose `record` is {json_type(record)}, not an object"] += 1
+        elif "stream" not in record:
+            self._unrouted["whose `record` has no `stream`"] += 1
+        elif not isinstance(record["stream"], str):
+            self._unrouted[f"whose `record.stream` is {json_type(record['stream'])}, not a string"] += 1
         else:
-            stream.validate(record.get("data"))
+            self._unknown_streams[record["stream"]] += 1
 
     @property
     def invalid_records(self) -> int:
-        """Records found invalid so far (records of streams not in the catalog included)."""
+        """Records found invalid so far (records of streams not in the catalog, or of no stream, included)."""
         return (sum(stream.problems.invalid_records for stream in self._streams.values())
-                + sum(self._unknown_streams.values()))
+                + sum(self._unknown_streams.values()) + sum(self._unrouted.values()))
 
     def findings(self) -> list[Finding]:
         found = list(self._schema_findings)
@@ -106,44 +125,48 @@ class RecordSchemaValidator:
         for name, count in self._unknown_streams.items():
             found.append(Finding("record_schema", f"{_records(count)} for stream {name!r}, which is not in the "
                                                   "configured catalog"))
+        for what, count in self._unrouted.items():
+            found.append(Finding("record_schema", f"{count} RECORD message{'' if count == 1 else 's'} {what} (an "
+                                                  "AirbyteRecordMessage needs stream, data and emitted_at)"))
         return found
 
 
+# Explains a refused envelope, rule by rule (strict Draft 7: `emitted_at: 1.0` is a number, as the protocol allows).
+_ENVELOPE_VALIDATOR = StrictDraft7Validator(RECORD_ENVELOPE_SCHEMA)
+
+
 class _StreamValidation:
-    __slots__ = ("validator", "native", "fast", "declared", "problems", "records", "native_covers_declared")
+    __slots__ = ("validator", "native", "fast", "declared", "problems", "records")
 
     def __init__(self, validator: Any, native: FastCheck | None, fast: FastCheck | None,
-                 declared: frozenset[str] | None, problems: _Problems, *, native_covers_declared: bool = False
-                 ) -> None:
+                 declared: frozenset[str] | None, problems: _Problems) -> None:
         self.validator = validator
-        self.native_covers_declared = native_covers_declared
-        self.native = native  # jsonschema-rs: the first, fastest "surely valid"
-        self.fast = fast  # the compiled Python check: the second
+        self.native = native  # jsonschema-rs on the whole `record`: the first, fastest "surely valid"
+        self.fast = fast  # the compiled Python check on `data`: the second
         self.declared = declared
         self.problems = problems
         self.records = 0
 
-    def validate(self, data: Any) -> None:
-        self.records += 1
-        if self.validator is None:
-            return
-        declared = self.declared
-        natively_valid = self.native is not None and self.native(data)
-        if natively_valid and (declared is None or self.native_covers_declared or declared.issuperset(data)):
-            return  # the common case, decided natively
+    def explain(self, record: dict[str, Any]) -> None:
+        """A record the native filter did not accept (or there is none): find its problems, if any, and count them."""
         problems: list[tuple[Hashable, Callable[[], str]]] = []
-        try:
-            # jsonschema only for records that may be invalid, to find and explain the problems
-            if not natively_valid and (self.fast is None or not self.fast(data)):
-                for error in self.validator.iter_errors(data):
-                    problems.append((("schema", tuple(error.absolute_schema_path)), _error_describer(error)))
-        except Exception as error:  # a schema that breaks jsonschema (bad pattern…) must not stop the read
-            text = f"record could not be validated ({type(error).__name__})"
-            problems.append((("crash", type(error).__name__), lambda: text))
-        if self.declared is not None and isinstance(data, dict) and not self.declared.issuperset(data):
-            for key in data:
-                if key not in self.declared:
-                    problems.append((("undeclared", key), _undeclared_describer(key, data[key])))
+        if not record_envelope_valid(record):
+            problems += [(("envelope", tuple(error.absolute_schema_path)), _envelope_describer(error))
+                         for error in _ENVELOPE_VALIDATOR.iter_errors(record)]
+        data = record.get("data")
+        if self.validator is not None and isinstance(data, dict):
+            try:
+                # jsonschema only for records that may be invalid, to find and explain the problems
+                if self.fast is None or not self.fast(data):
+                    for error in self.validator.iter_errors(data):
+                        problems.append((("schema", tuple(error.absolute_schema_path)), _error_describer(error)))
+            except Exception as error:  # a schema that breaks jsonschema (bad pattern…) must not stop the read
+                text = f"record could not be validated ({type(error).__name__})"
+                problems.append((("crash", type(error).__name__), lambda: text))
+            if self.declared is not None and not self.declared.issuperset(data):
+                for key in data:
+                    if key not in self.declared:
+                        problems.append((("undeclared", key), _undeclared_describer(key, data[key])))
         if problems:
             self.problems.add_record(self.records, problems)
 
@@ -260,6 +283,16 @@ def _error_describer(error: ValidationError) -> Callable[[], str]:
     def describe() -> str:
         where = pointer(list(error.absolute_path))
         return f"value at {where} ({json_type(error.instance)}) violates {_rule(error)}"
+
+    return describe
+
+
+def _envelope_describer(error: ValidationError) -> Callable[[], str]:
+    def describe() -> str:
+        where = "/".join(str(part) for part in error.absolute_path)
+        if error.validator == "required":
+            return f"envelope: {_rule(error)} (an AirbyteRecordMessage needs stream, data and emitted_at)"
+        return f"envelope: `{where}` ({json_type(error.instance)}) violates {_rule(error)}"
 
     return describe
 

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from acceptance.findings import Finding
+from acceptance.protocol import record_of
 
 FILE_URL_FIELD = "_ab_source_file_url"
 REQUIRED_FILE_TYPES = (".avro", ".csv", ".jsonl", ".parquet")
@@ -23,7 +24,8 @@ class FileTypesTracker:
     def feed(self, message: dict[str, Any]) -> None:
         if message.get("type") != "RECORD":
             return
-        url = ((message.get("record") or {}).get("data") or {}).get(FILE_URL_FIELD)
+        data = record_of(message).get("data")
+        url = data.get(FILE_URL_FIELD) if isinstance(data, dict) else None
         if isinstance(url, str) and url:
             suffix = PurePosixPath(urlparse(url).path or url).suffix.lower()
             if suffix:

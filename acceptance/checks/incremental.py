@@ -36,6 +36,7 @@ from acceptance.cursors import (
 )
 from acceptance.findings import Finding
 from acceptance.jsonschema_helpers import json_type, pointer
+from acceptance.protocol import record_of, record_stream
 from acceptance.state import (
     StateInput,
     StreamKey,
@@ -171,8 +172,8 @@ class CursorNotBeforeState:
     def feed(self, message: dict[str, Any]) -> None:
         if not isinstance(message, dict) or message.get("type") != "RECORD":
             return
-        record = message.get("record") or {}
-        plan = self._plan_for(record.get("namespace"), record.get("stream"))
+        record = record_of(message)
+        plan = self._plan_for(record.get("namespace"), record_stream(message))
         if plan is None:
             return
         plan.records += 1
@@ -295,7 +296,7 @@ def slice_checkpoints(stream_messages: Iterable[dict[str, Any]], stream_name: st
     position = 0
     for message in stream_messages:
         kind = message.get("type") if isinstance(message, dict) else None
-        if kind == "RECORD" and (message.get("record") or {}).get("stream") == stream_name:
+        if kind == "RECORD" and record_stream(message) == stream_name:
             records += 1
         elif kind == "STATE":
             payload = _payload(state_object(message), stream_name)
@@ -518,5 +519,5 @@ def _short(value: Any) -> str:
 
 def records_per_stream(messages: Iterable[dict[str, Any]]) -> Counter[str]:
     """How many RECORD messages each stream emitted (for check_future_state_read's message)."""
-    return Counter((m.get("record") or {}).get("stream") for m in messages
+    return Counter(record_stream(m) for m in messages
                    if isinstance(m, dict) and m.get("type") == "RECORD")

@@ -17,7 +17,7 @@ import orjson
 
 from acceptance.findings import Finding
 from acceptance.jsonschema_helpers import pointer
-from acceptance.protocol import Message, dumps
+from acceptance.protocol import Message, dumps, record_stream
 from acceptance.secrets import MASK
 
 CHECK = "secret_never_in_the_output"
@@ -73,6 +73,6 @@ class SecretLeakFinder:
 def _place(message: Message, path: tuple[str | int, ...]) -> str:
     kind = message.get("type")
     if kind == "RECORD" and len(path) >= 2 and path[:2] == ("record", "data"):
-        stream = (message.get("record") or {}).get("stream")
+        stream = record_stream(message)
         return f"records of stream {stream!r} at {pointer(list(path[2:]))}"
     return f"{kind} messages at {pointer(list(path))}"

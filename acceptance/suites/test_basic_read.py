@@ -21,6 +21,7 @@ from acceptance.context import AcceptanceContext, Deadline
 from acceptance.errors import InputFileError
 from acceptance.findings import Finding
 from acceptance.plugin import strictness
+from acceptance.protocol import record_stream
 from acceptance.runner.base import RunResult
 from acceptance.suites.conftest import assert_strictness, catalog_for
 from acceptance.suites.support import assert_no_findings, fail_run
@@ -99,7 +100,7 @@ def read_and_check(acceptance: AcceptanceContext, inputs: Any, config: Any, cata
     for message in run.messages:
         kind = message.get("type")
         if kind == "RECORD":
-            outcome.record_counts[(message.get("record") or {}).get("stream")] += 1
+            outcome.record_counts[record_stream(message)] += 1
         elif kind == "STATE":
             outcome.states.append(message.get("state") or {})
         for consumer in consumers:

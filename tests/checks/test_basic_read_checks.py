@@ -222,6 +222,69 @@ def test_record_of_a_stream_outside_the_catalog_is_reported_once() -> None:
     assert finding.message == "2 records for stream 'orders', which is not in the configured catalog"
 
 
+# The same records through each way the validator can run: the envelope embedded in the native schema, the native
+# filter beside a Python envelope check (a schema with `$ref`s), and no native filter at all (a user `pattern`).
+ENVELOPE_SCHEMAS = {
+    "embedded": USERS_SCHEMA,
+    "with_refs": {"type": "object", "definitions": {"id": {"type": "integer"}},
+                  "properties": {"id": {"$ref": "#/definitions/id"}, "name": {"type": ["null", "string"]}}},
+    "no_native_filter": {"type": "object", "properties": {"id": {"type": "integer"},
+                                                          "name": {"type": ["null", "string"], "pattern": "^A"}}},
+}
+GOOD_ENVELOPE = {"stream": "users", "data": {"id": 1, "name": "Ann"}, "emitted_at": 1700000000000}
+
+
+@pytest.mark.parametrize("schema", sorted(ENVELOPE_SCHEMAS))
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"emitted_at": None}, "envelope: `emitted_at` (null) violates type: expected number"),
+    ({"emitted_at": "1700000000000"}, "envelope: `emitted_at` (string) violates type: expected number"),
+    ({"emitted_at": True}, "envelope: `emitted_at` (boolean) violates type: expected number"),
+    ({"namespace": 3}, "envelope: `namespace` (integer) violates type: expected string or null"),
+    ({"data": ["Ann"]}, "envelope: `data` (array) violates type: expected object"),
+    ({"data": None}, "envelope: `data` (null) violates type: expected object"),
+])
+def test_a_record_envelope_the_protocol_refuses_fails(schema: str, change: dict[str, Any], expected: str) -> None:
+    good = {"type": "RECORD", "record": GOOD_ENVELOPE}
+    assert validate([good, good], {"users": ENVELOPE_SCHEMAS[schema]}) == []
+    findings = validate([good, {"type": "RECORD", "record": {**GOOD_ENVELOPE, **change}}],
+                        {"users": ENVELOPE_SCHEMAS[schema]})
+    assert [f.message for f in findings] == [f"stream 'users': {expected}; in 1 record, first record #2 of the stream"]
+
+
+@pytest.mark.parametrize("schema", sorted(ENVELOPE_SCHEMAS))
+def test_a_record_without_emitted_at_fails_and_its_data_is_still_checked(schema: str) -> None:
+    broken = {key: value for key, value in GOOD_ENVELOPE.items() if key != "emitted_at"}
+    broken["data"] = {"id": "one"}
+    findings = sorted(f.message for f in validate([{"type": "RECORD", "record": broken}],
+                                                  {"users": ENVELOPE_SCHEMAS[schema]}))
+    assert len(findings) == 2
+    assert findings[0].startswith("stream 'users': envelope: required: missing 'emitted_at' (an AirbyteRecordMessage "
+                                  "needs stream, data and emitted_at); in 1 record")
+    assert "value at /id (string) violates type: expected integer" in findings[1]
+
+
+def test_extra_envelope_keys_and_a_null_namespace_pass() -> None:
+    record = {**GOOD_ENVELOPE, "namespace": None, "meta": {"changes": []}}
+    assert validate([{"type": "RECORD", "record": record}], {"users": USERS_SCHEMA}) == []
+
+
+def test_record_messages_that_name_no_stream_are_reported_by_kind() -> None:
+    messages = [{"type": "RECORD", "record": "users"}, {"type": "RECORD"}, {"type": "RECORD", "record": {"data": {}}},
+                {"type": "RECORD", "record": {**GOOD_ENVELOPE, "stream": ["users"]}},
+                {"type": "RECORD", "record": {**GOOD_ENVELOPE, "stream": ["users"]}}]
+    validator = RecordSchemaValidator({"users": USERS_SCHEMA})
+    assert sorted(f.message for f in feed(validator, messages)) == [
+        "1 RECORD message whose `record` has no `stream` (an AirbyteRecordMessage needs stream, data and emitted_at)",
+        "1 RECORD message whose `record` is null, not an object (an AirbyteRecordMessage needs stream, data and "
+        "emitted_at)",
+        "1 RECORD message whose `record` is string, not an object (an AirbyteRecordMessage needs stream, data and "
+        "emitted_at)",
+        "2 RECORD messages whose `record.stream` is array, not a string (an AirbyteRecordMessage needs stream, data "
+        "and emitted_at)",
+    ]
+    assert validator.invalid_records == 5
+
+
 def test_invalid_schema_is_reported_instead_of_crashing() -> None:
     [finding] = validate([user()], {"users": {"type": "objekt"}})
     assert "stream 'users': json_schema is not a valid Draft-7 schema" in finding.message

@@ -33,7 +33,7 @@ MUTATIONS = {
     "no_records", "empty_stream", "type_violation", "format_violation", "extra_column", "primary_key_null",
     "data_point_missing", "no_stream_status", "incomplete_status", "no_states", "legacy_state",
     "crash_without_trace_on_bad_catalog", "record_value_changed", "record_missing", "file_based",
-    "file_based_csv_only",
+    "file_based_csv_only", "record_envelope_broken",
     # full_refresh
     "nondeterministic_values", "emitted_at_constant",
     # incremental
@@ -245,8 +245,14 @@ def read(config: dict[str, Any], catalog: dict[str, Any], state: Any, active: se
 
 
 def emit_record(stream: str, data: dict[str, Any], active: set[str]) -> None:
-    emitted_at = 1700000000000 if "emitted_at_constant" in active else int(time.time() * 1000)
-    emit({"type": "RECORD", "record": {"stream": stream, "data": data, "emitted_at": emitted_at}})
+    emitted_at: Any = 1700000000000 if "emitted_at_constant" in active else int(time.time() * 1000)
+    record = {"stream": stream, "data": data, "emitted_at": emitted_at}
+    if "record_envelope_broken" in active and stream == "users" and data.get("id") in (1, 2):
+        if data["id"] == 1:
+            record["emitted_at"] = str(emitted_at)  # an ISO-ish timestamp where the protocol wants milliseconds
+        else:
+            del record["emitted_at"]
+    emit({"type": "RECORD", "record": record})
 
 
 def emit_state(stream: str, blob: dict[str, Any], record_count: int, active: set[str]) -> None:
