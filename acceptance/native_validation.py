@@ -80,54 +80,29 @@ _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
 _SCHEMA_VALUES = ("not", "if", "then", "else", "additionalItems", "contains", "propertyNames")
 
 
-def compile_native_check(schema: Any, *, forbid_undeclared: bool = False) -> NativeCheck | None:
-    """True only for data the detailed path accepts; None when this schema gets no native filter.
-
-    `forbid_undeclared` also refuses top-level keys the schema's `properties` do not declare (the "undeclared
-    column" rule), for a schema without top-level oneOf/anyOf/allOf, where that is exactly
-    `additionalProperties: false`."""
-    native_schema = _native_schema(schema, forbid_undeclared=forbid_undeclared)
-    is_valid = _compile(native_schema) if native_schema is not None else None
-    if is_valid is None:
-        return None
-    float_found = compile_float_in_integer_check(schema)
-    if float_found is None:
-        def check(data: Any) -> bool:
-            try:
-                return is_valid(data)
-            except Exception:  # values it cannot convert (integers beyond 64 bits, NaN): the detailed path decides
-                return False
-    else:
-        def check(data: Any) -> bool:
-            try:
-                return is_valid(data) and not float_found(data)
-            except Exception:
-                return False
-
-    return check
-
-
 def compile_native_record_check(schema: Any, *, declared_columns: frozenset[str] | None = None) -> NativeCheck | None:
     """check(record), for a RECORD message's `record` object: True only when its envelope is valid and the detailed
     path accepts its data (and, with `declared_columns`, the data has no other top-level key). None when this
-    schema gets no native filter. It may raise on values jsonschema-rs cannot convert (integers beyond 64 bits,
-    NaN): callers take that as "maybe invalid", as they take False.
+    schema gets no native filter. It may raise on values jsonschema-rs cannot convert: callers take that as
+    "maybe invalid", as they take False.
 
-    Made for the per-record loop: without integer locations or a separate column rule it is jsonschema-rs's own
-    `is_valid`, otherwise one generated function around it."""
+    Made for the per-record loop: usually jsonschema-rs's own `is_valid`, otherwise one generated function around
+    it (a separate column rule, a `$ref` that keeps the data schema apart, or a float check)."""
     forbid = declared_columns is not None and not any(key in schema for key in _SCHEMA_LISTS)
     native_schema = _native_schema(schema, forbid_undeclared=forbid) if isinstance(schema, dict) else None
     if native_schema is None:
         return None
     embedded = not _has_references(schema)
-    if embedded:
-        is_valid = _compile(_in_envelope(native_schema))
-        envelope_valid = None
-    else:  # a `$ref` resolves against the root: the data schema must stay one
-        is_valid, envelope_valid = _compile(native_schema), _compile(RECORD_ENVELOPE_SCHEMA)
+    target = _in_envelope(native_schema) if embedded else native_schema  # a `$ref` resolves against the root
+    # Draft 4's "integer" refuses 1.0, as the detailed path does; elsewhere a float check is generated.
+    strict_integers = _reads_alike_in_draft4(schema)
+    is_valid = _compile(_for_draft4(target), draft4=True) if strict_integers else None
+    if is_valid is None:
+        strict_integers = False
+        is_valid = _compile(target)
     if is_valid is None:
         return None
-    float_lines = _float_lines(schema, "value", 1, [0], found="return False")
+    float_lines = [] if strict_integers else _float_lines(schema, "value", 1, [0])
     extra_columns = declared_columns is not None and not forbid
     if embedded and not float_lines and not extra_columns:
         return is_valid
@@ -140,7 +115,7 @@ def compile_native_record_check(schema: Any, *, declared_columns: frozenset[str]
     if extra_columns:
         source.append("    if not declared.issuperset(value): return False")
     source += [*float_lines, "    return True"]
-    namespace: dict[str, Any] = {"is_valid": is_valid, "envelope_valid": envelope_valid,
+    namespace: dict[str, Any] = {"is_valid": is_valid, "envelope_valid": _ENVELOPE_VALID,
                                  "declared": declared_columns, "any_float": _any_float}
     exec(compile("\n".join(source) + "\n", "<native record check>", "exec"), namespace)
     return namespace["check"]  # type: ignore[no-any-return]
@@ -152,23 +127,63 @@ def _native_schema(schema: Any, *, forbid_undeclared: bool) -> dict[str, Any] | 
         return None
     native_schema = _with_format_patterns(schema)
     if forbid_undeclared:
-        if any(key in schema for key in _SCHEMA_LISTS):
-            raise ValueError("forbid_undeclared needs a schema without top-level oneOf/anyOf/allOf")
         # Undeclared keys fail anyway, so an additionalProperties schema never applies to an accepted record.
         native_schema["additionalProperties"] = False
     return native_schema
 
 
-def _compile(native_schema: dict[str, Any]) -> NativeCheck | None:
+def _compile(native_schema: dict[str, Any], *, draft4: bool = False) -> NativeCheck | None:
     try:
         import jsonschema_rs
     except ImportError:  # an optional speed-up: without it the Python fast path does the work
         return None
+    validator = jsonschema_rs.Draft4Validator if draft4 else jsonschema_rs.Draft7Validator
     try:
         # offline: a `$ref` is never fetched (only local ones get here anyway)
-        return jsonschema_rs.Draft7Validator(native_schema, offline=True).is_valid  # type: ignore[no-any-return]
+        return validator(native_schema, offline=True).is_valid  # type: ignore[no-any-return]
     except Exception:  # a schema jsonschema-rs refuses: the detailed path will say what is wrong with it
         return None
+
+
+_ENVELOPE_VALID = _compile(RECORD_ENVELOPE_SCHEMA, draft4=True) or record_envelope_valid
+
+# Draft-7 keywords Draft 4 ignores or reads otherwise (`exclusiveMinimum: 5` is a boolean there; `$id` is `id`).
+_NOT_IN_DRAFT4 = frozenset({"const", "contains", "propertyNames", "if", "then", "else", "exclusiveMinimum",
+                            "exclusiveMaximum", "$id", "id"})
+# Where Draft 4 allows a boolean instead of a schema.
+_BOOLEAN_IN_DRAFT4 = ("additionalProperties", "additionalItems")
+
+
+def _reads_alike_in_draft4(schema: Any) -> bool:
+    """Whether jsonschema-rs's Draft 4 gives every value the verdict its Draft 7 gives, except that Draft 4's
+    "integer" refuses 1.0 (as the detailed path does): only keywords both drafts define alike, no boolean schema
+    where Draft 4 wants an object. Property names are not keywords (a column may be called `id` or `const`)."""
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict) or not _NOT_IN_DRAFT4.isdisjoint(node):
+            return False
+        booleans_allowed = [node[key] for key in _BOOLEAN_IN_DRAFT4 if isinstance(node.get(key), bool)]
+        for sub in _subschemas(node):
+            if isinstance(sub, bool) and not any(sub is allowed for allowed in booleans_allowed):
+                return False
+            if not isinstance(sub, bool):
+                stack.append(sub)
+    return True
+
+
+def _for_draft4(native_schema: dict[str, Any]) -> dict[str, Any]:
+    """A copy Draft 4's metaschema takes: no `$schema` naming another draft, no empty `required` (a no-op)."""
+    copied = copy.deepcopy(native_schema)
+    stack: list[Any] = [copied]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            node.pop("$schema", None)
+            if node.get("required") == []:
+                del node["required"]
+            stack += [sub for sub in _subschemas(node) if isinstance(sub, dict)]
+    return copied
 
 
 def _in_envelope(data_schema: dict[str, Any]) -> dict[str, Any]:
@@ -241,44 +256,31 @@ def _with_format_patterns(schema: dict[str, Any]) -> dict[str, Any]:
     return native
 
 
-def compile_float_in_integer_check(schema: Any) -> NativeCheck | None:
-    """A function that is True when a float sits where `schema` allows integers but not numbers; None when the
-    schema has no such place. Under combinators it is conservative: any float at all counts.
-
-    The function is generated as Python source (one `type(...) is float` test per integer location), which is
-    several times faster than walking the schema for every record."""
-    lines = _float_lines(schema, "value", 1, [0], found="return True")
-    if not lines:
-        return None
-    source = "def check(value):\n" + "\n".join(lines) + "\n    return False\n"
-    namespace: dict[str, Any] = {"any_float": _any_float}
-    exec(compile(source, "<float-in-integer check>", "exec"), namespace)
-    return namespace["check"]  # type: ignore[no-any-return]
-
-
-def _float_lines(schema: Any, var: str, depth: int, counter: list[int], found: str) -> list[str]:
-    """Source lines (indented `depth` levels) that run `found` when `var` holds a float at an integer place."""
+def _float_lines(schema: Any, var: str, depth: int, counter: list[int]) -> list[str]:
+    """Source lines (indented `depth` levels) that `return False` when `var` holds a float where `schema` allows
+    integers but not numbers. Under combinators it is conservative: any float at all counts. One `type(...) is
+    float` test per integer location is several times faster than walking the schema for every record."""
     if not isinstance(schema, dict):
         return []
     pad = "    " * depth
     if "$ref" in schema or any(_mentions_integer(schema.get(k)) for k in (*_SCHEMA_LISTS, *_SCHEMA_VALUES)):
-        return [f"{pad}if any_float({var}): {found}"]
+        return [f"{pad}if any_float({var}): return False"]
     lines: list[str] = []
     types = types_of(schema)
     if "integer" in types and "number" not in types:
-        lines.append(f"{pad}if type({var}) is float: {found}")
+        lines.append(f"{pad}if type({var}) is float: return False")
     properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
     object_lines: list[str] = []
     for name, sub in properties.items():
         counter[0] += 1
         child = f"v{counter[0]}"
-        inner = _float_lines(sub, child, depth + 1, counter, found)
+        inner = _float_lines(sub, child, depth + 1, counter)
         if inner:
             object_lines += [f"{pad}    {child} = {var}.get({name!r})", *inner]
     additional = schema.get("additionalProperties")
     counter[0] += 1
     child = f"v{counter[0]}"
-    inner = _float_lines(additional, child, depth + 2, counter, found) if isinstance(additional, dict) else []
+    inner = _float_lines(additional, child, depth + 2, counter) if isinstance(additional, dict) else []
     if inner:
         object_lines += [f"{pad}    for key{counter[0]}, {child} in {var}.items():",
                          f"{pad}        if key{counter[0]} in {frozenset(properties)!r}: continue", *inner]
@@ -288,9 +290,9 @@ def _float_lines(schema: Any, var: str, depth: int, counter: list[int], found: s
     counter[0] += 1
     child = f"v{counter[0]}"
     if isinstance(items, dict):
-        inner = _float_lines(items, child, depth + 2, counter, found)
+        inner = _float_lines(items, child, depth + 2, counter)
     else:
-        inner = [f"{pad}        if any_float({child}): {found}"] if _mentions_integer(items) else []
+        inner = [f"{pad}        if any_float({child}): return False"] if _mentions_integer(items) else []
     if inner:
         lines += [f"{pad}if type({var}) is list:", f"{pad}    for {child} in {var}:", *inner]
     return lines
