@@ -786,7 +786,7 @@ def main(argv: Sequence[str] = (), *, command: str | None = None, say: Say | Non
     json_path = args.json or work_dir / "bench.json"
     json_path.parent.mkdir(parents=True, exist_ok=True)
     results = results_json(command, seconds, sizes, inputs, rows, memory, targets)
-    results["passes"] = passes
+    results["passes"] = passes  # throughput: the fastest of this many passes per path
     results["suites"] = suites
     json_path.write_text(json.dumps(results, indent=2))
     print(f"\nresults: {json_path}")

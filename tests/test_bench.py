@@ -14,7 +14,8 @@ import pytest
 from tasks import bench
 
 SMALL_SIZES = ["--records-wide", "300", "--baseline-lines", "200", "--memory-records", "200", "400"]
-JSON_KEYS = {"command", "seconds", "machine", "sizes", "inputs", "throughput", "memory", "targets", "passed", "suites"}
+JSON_KEYS = {"command", "seconds", "machine", "sizes", "inputs", "throughput", "memory", "targets", "passed", "suites",
+             "passes"}
 
 
 def lines_of(path: Path) -> list[bytes]:
@@ -112,7 +113,7 @@ def canned_results(monkeypatch: pytest.MonkeyPatch, passed: bool) -> None:
     memory = bench.MemoryMeasurement(10, 1.0, 40 * bench.MB, 0)
     monkeypatch.setattr(bench, "wide_input", lambda work_dir, records, say: bench.BenchInput(
         "wide", work_dir / "wide.jsonl", work_dir / "catalog.json", 10))
-    monkeypatch.setattr(bench, "bench_input", lambda source, lines, say: ([row], [target]))
+    monkeypatch.setattr(bench, "bench_input", lambda source, lines, say, passes: ([row], [target]))
     monkeypatch.setattr(bench, "bench_memory", lambda work_dir, sizes, say: ([memory], []))
 
 
@@ -132,6 +133,22 @@ def test_bad_options_are_one_clear_error() -> None:
         bench.parse_args(["--nope"])
     with pytest.raises(bench.BenchError, match="--count"):
         bench.parse_args(["--count", "many"])
+    with pytest.raises(bench.BenchError, match="--passes must be at least 1, not 0"):
+        bench.main(["--passes", "0"], say=lambda _text: None)
+
+
+def test_each_path_keeps_its_fastest_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    canned_results(monkeypatch, True)
+    code, output, results = run_main(tmp_path, capsys, "--no-faker", "--passes", "2")
+    assert code == 0 and results["passes"] == 2 and "the fastest of 2 passes per path" in output
+    data, catalog = tmp_path / "data.jsonl", tmp_path / "catalog.json"
+    bench.write_wide_file(data, 50, invalid_every=0)
+    catalog.write_text(json.dumps(bench.wide_catalog()))
+    seconds = iter([0.0, 5.0, 5.0, 7.0])  # a slow first pass, then a fast one
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: next(seconds))
+    measured = bench.measure_path("ours", data, catalog, 0, passes=2)
+    assert measured["seconds"] == 2.0 and measured["messages"] > 50
 
 
 @pytest.mark.slow
