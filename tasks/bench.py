@@ -42,12 +42,14 @@ from tabulate import tabulate
 from acceptance import catalog as catalogs
 from acceptance.checks import basic_read as checks
 from acceptance.checks.expected_records import ExpectedRecordsMatcher
+from acceptance.checks.secret_leaks import SecretLeakFinder
 from acceptance.connector import VENV_DIR, BuildRecord, resolve_command
 from acceptance.errors import UserError
 from acceptance.formats import FORMAT_CHECKER
 from acceptance.protocol import NON_PROTOCOL, parse_line, record_stream
 from acceptance.runner import LocalRunner
 from acceptance.runner.base import discover, read
+from acceptance.secrets import Masker
 
 REPO = Path(__file__).resolve().parent.parent
 FAKER = REPO / "connectors" / "source-faker"
@@ -57,6 +59,9 @@ WIDE_SEED = 42
 WIDE_FORMAT_VERSION = 1  # part of the synthetic file's name: bump when the generator changes
 INVALID_EVERY = 1000  # one deliberately invalid record per this many synthetic records (0.1%)
 MEMORY_STREAM = "items"
+# A config secret the secret-leak check looks for in every message (in all its encodings), as it would in a real
+# config with an API token; it appears nowhere in the inputs.
+BENCH_SECRET = "bench-api-token-7f3c9a51d2"
 CHILD_TIMEOUT_SECONDS = 3600
 MB = 1024 * 1024
 DEFAULT_WORK_DIR = Path(tempfile.gettempdir()) / "connector-acceptance-bench"
@@ -114,7 +119,8 @@ class OursPath:
     """What basic_read does per message: parse_line, then the streaming checks.
 
     Validation alone feeds only RecordSchemaValidator (RECORD envelope, schema, formats); `all_checks` also feeds
-    the other basic_read streaming checks and collects counts and states as the suite does. Lines that are not a
+    the other basic_read streaming checks (the secret search with BENCH_SECRET as the config's secret) and
+    collects counts and states as the suite does. Lines that are not a
     protocol message are counted as invalid and fed to nothing, as the baseline cannot parse them either.
     """
 
@@ -128,7 +134,8 @@ class OursPath:
             streams = [(s["stream"].get("namespace"), s["stream"]["name"]) for s in catalog["streams"]]
             self.others = [checks.PrimaryKeyValueChecker(keys), checks.DataPointsTracker(schemas),
                            checks.StreamStatusTracker(streams),
-                           ExpectedRecordsMatcher(expected, keys, configured_streams=catalogs.stream_names(catalog))]
+                           ExpectedRecordsMatcher(expected, keys, configured_streams=catalogs.stream_names(catalog)),
+                           SecretLeakFinder(Masker({BENCH_SECRET}).secrets)]
         self.all_checks = all_checks
         self.messages = self.rejected = 0
         self.record_counts: Counter[str] = Counter()

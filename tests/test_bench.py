@@ -75,6 +75,15 @@ def test_a_clean_synthetic_read_passes_every_basic_read_check(tmp_path: Path) ->
     assert bench.run_baseline(lines_of(data), bench.wide_catalog()).invalid == 0
 
 
+def test_every_check_includes_the_secret_search(tmp_path: Path) -> None:
+    data = tmp_path / "wide.jsonl"
+    bench.write_wide_file(data, 20, invalid_every=0)
+    leak = json.dumps({"type": "LOG", "log": {"level": "DEBUG", "message": f"token={bench.BENCH_SECRET}"}}).encode()
+    ours = bench.OursPath(bench.wide_catalog(), all_checks=True)
+    ours.feed_lines([*lines_of(data), leak])
+    assert [f.check for f in ours.findings()] == ["secret_never_in_the_output"]
+
+
 def test_memory_read_passes_every_check_including_its_expected_records(tmp_path: Path) -> None:
     script = tmp_path / "generator.py"
     script.write_text(bench.MEMORY_GENERATOR)

@@ -469,6 +469,7 @@ def test_spool_append_after_iteration() -> None:
 
 def test_spool_spills_to_disk_beyond_memory_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(spool, "IN_MEMORY_BYTES", 1024)
+    monkeypatch.setattr(spool, "WRITE_BYTES", 100)  # a write every two lines or so
     messages = [{"type": "RECORD", "record": {"data": {"i": i, "text": "t" * 40}}} for i in range(300)]
     spooled = MessageSpool()
     for message in messages[:5]:
@@ -487,6 +488,24 @@ def test_spool_spills_to_disk_beyond_memory_budget(monkeypatch: pytest.MonkeyPat
     assert outer == 300
     assert spooled.counts == {"RECORD": 300}
     spooled.close()
+
+
+@pytest.mark.parametrize(("read_bytes", "write_bytes"), [(1, 1), (7, 50), (64, 10_000), (1024 * 1024, 256 * 1024)])
+def test_spool_lines_longer_than_a_read_and_appends_while_iterating(monkeypatch: pytest.MonkeyPatch,
+                                                                     read_bytes: int, write_bytes: int) -> None:
+    monkeypatch.setattr(spool, "READ_BYTES", read_bytes)
+    monkeypatch.setattr(spool, "WRITE_BYTES", write_bytes)
+    messages = [{"type": "LOG", "log": {"level": "INFO", "message": "ü" * (i * 13)}} for i in range(20)]
+    spooled = MessageSpool.of(messages)
+    assert list(spooled) == messages
+    assert [(a["log"]["message"], b["log"]["message"]) for a in spooled for b in spooled] == [
+        (a["log"]["message"], b["log"]["message"]) for a in messages for b in messages]
+    reading = iter(spooled)
+    assert next(reading) == messages[0]
+    extra = {"type": "TRACE", "n": 99}
+    spooled.append(extra)  # between two steps of a read: it comes last, nothing is overwritten
+    assert list(reading) == [*messages[1:], extra]
+    assert list(spooled) == [*messages, extra]
 
 
 def test_spool_keeps_non_protocol_marker_and_unicode() -> None:

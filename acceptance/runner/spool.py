@@ -12,6 +12,8 @@ from acceptance.protocol import Message, dumps, parse_line
 # Small outputs (spec, check, discover) stay in memory; a read of millions of records spills to a temp file.
 IN_MEMORY_BYTES = 8 * 1024 * 1024
 PROGRESS_EVERY_RECORDS = 10_000
+READ_BYTES = 1024 * 1024  # iteration reads the spool in pieces this big and splits them into lines
+WRITE_BYTES = 256 * 1024  # appended lines are written to the file in batches of about this size
 # Who wants to hear, while a read runs, how many records it has spooled so far (set around a command by the
 # reporter; a spool takes the listener of the context it is made in).
 RECORDS_LISTENER: ContextVar[Callable[[int], None] | None] = ContextVar("records_listener", default=None)
@@ -25,6 +27,9 @@ class MessageSpool:
         self.counts: Counter[str] = Counter()
         self.error_traces = 0  # TRACE messages of type ERROR: counted as they come, to judge a run without a re-read
         self._listener = RECORDS_LISTENER.get()
+        self._at_end = True  # the file position is at its end: no read since the last write
+        self._unwritten: list[bytes] = []  # appended lines not yet in the file (each ends with a newline)
+        self._unwritten_bytes = 0
 
     @classmethod
     def of(cls, messages: Iterable[Message]) -> MessageSpool:
@@ -41,20 +46,52 @@ class MessageSpool:
             self._listener(self.counts[kind])
         if kind == "TRACE" and _is_error_trace(message):
             self.error_traces += 1
-        self._file.seek(0, 2)
-        self._file.write((raw.rstrip(b"\r\n") if raw is not None else dumps(message)) + b"\n")
+        line = (raw.rstrip(b"\r\n") if raw is not None else dumps(message)) + b"\n"
+        self._unwritten.append(line)
+        self._unwritten_bytes += len(line)
+        if self._unwritten_bytes >= WRITE_BYTES:
+            self._write_unwritten()
+
+    def _write_unwritten(self) -> None:
+        if not self._unwritten:
+            return
+        if not self._at_end:
+            self._file.seek(0, 2)
+            self._at_end = True
+        self._file.write(b"".join(self._unwritten))
+        self._unwritten.clear()
+        self._unwritten_bytes = 0
 
     def __iter__(self) -> Iterator[Message]:
-        self._file.seek(0)
         position = 0
+        partial: list[bytes] = []  # the start of a line longer than what has been read of it so far
         while True:
-            # Re-seek each time: a caller may iterate twice at once (nested loops over the same output).
+            # Re-seek before each read: a caller may iterate twice at once (nested loops over the same output),
+            # or append between two steps.
+            self._write_unwritten()
+            self._at_end = False
             self._file.seek(position)
-            line = self._file.readline()
-            if not line:
-                return
-            position = self._file.tell()
-            message = parse_line(line)
+            piece = self._file.read(READ_BYTES)
+            if not piece:
+                break
+            position += len(piece)
+            if b"\n" not in piece:
+                partial.append(piece)
+                continue
+            if partial:
+                partial.append(piece)
+                piece = b"".join(partial)
+                partial.clear()
+            lines = piece.split(b"\n")
+            last = lines.pop()
+            if last:
+                partial.append(last)
+            for line in lines:
+                message = parse_line(line)
+                if message is not None:
+                    yield message
+        if partial:  # every append ends its line, so only a file written otherwise gets here
+            message = parse_line(b"".join(partial))
             if message is not None:
                 yield message
 
