@@ -217,8 +217,8 @@ def test_overlong_line_is_dropped_with_a_warning_and_later_lines_still_parse(
 def test_output_larger_than_memory_budget_spills_and_iterates(script: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(spool, "IN_MEMORY_BYTES", 4096)
     result = runner_for(script, "many").run(["700"])
-    assert result.messages._file._rolled  # type: ignore[attr-defined]
     assert [r["id"] for r in records(result)] == list(range(700))
+    assert result.messages._file._rolled  # type: ignore[attr-defined]
     assert result.messages.counts == {"RECORD": 700}
 
 
