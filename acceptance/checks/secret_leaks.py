@@ -29,6 +29,7 @@ class SecretLeakFinder:
 
     def __init__(self, secrets: Iterable[str]) -> None:
         forms = sorted({s for s in secrets if len(s) >= MIN_SECRET_LENGTH}, key=len, reverse=True)
+        self._forms = tuple(forms)
         self._pattern = re.compile("|".join(re.escape(form) for form in forms)) if forms else None
         self._places: Counter[str] = Counter()
 
@@ -39,7 +40,12 @@ class SecretLeakFinder:
             text = orjson.dumps(message).decode()
         except TypeError:  # integers beyond 64 bits
             text = dumps(message).decode()
-        if self._pattern.search(text) is None:  # the common case: one search over the whole message
+        # The common case: no secret anywhere in the message. A substring test per form is several times faster
+        # than the alternation regex, which is kept to find where a secret is.
+        for form in self._forms:
+            if form in text:
+                break
+        else:
             return
         for path in self._leaking_paths(message, ()):
             # a path may run through keys that are secrets themselves: those are masked too
