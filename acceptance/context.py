@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
@@ -19,13 +19,15 @@ from acceptance.cache import Cache, digest
 from acceptance.config import LoadedConfig
 from acceptance.errors import InputFileError, UserError
 from acceptance.metadata import Metadata, load_metadata
-from acceptance.previous_release import PreviousRelease, Unavailable, find_previous_release
 from acceptance.protocol import Message, loads
 from acceptance.runner import ConnectorRunner, LocalRunner, RunResult
 from acceptance.runner import base as commands
 from acceptance.runner.spool import MessageSpool
 from acceptance.runner.timing import RunLog, TimedRunner
 from acceptance.secrets import Masker, secret_values
+
+if TYPE_CHECKING:  # imported where used: only the spec and discovery suites look for the previous release
+    from acceptance.previous_release import PreviousRelease, Unavailable
 
 T = TypeVar("T")
 
@@ -216,6 +218,8 @@ class AcceptanceContext:
     def previous_release(self, previous_connector_version: str, disable_for_version: str | None = None
                          ) -> PreviousRelease | Unavailable:
         """The previous release (resolved once per session and version), or why it is not there."""
+        from acceptance.previous_release import find_previous_release
+
         key = ("previous", previous_connector_version, disable_for_version)
         if key not in self._previous:
             self._previous[key] = find_previous_release(

@@ -12,7 +12,6 @@ from typing import Any
 
 import msgspec
 import orjson
-from airbyte_protocol.models import AirbyteCatalog, ConnectorSpecification
 from pydantic import ValidationError
 
 # Marks a line that was not an Airbyte message (plain text, a Python traceback, malformed JSON): it is kept
@@ -117,13 +116,20 @@ def trace_errors(messages: Iterable[Message]) -> list[dict[str, Any]]:
     return found
 
 
+# The protocol models take ~40 ms to import: they are imported by the few checks that use them, not by every session.
+
+
 def connector_specification_problems(spec: Any) -> list[str]:
     """Why a SPEC payload is not a valid ConnectorSpecification, per the official protocol models ([] if valid)."""
+    from airbyte_protocol.models import ConnectorSpecification
+
     return _model_problems(ConnectorSpecification, spec)
 
 
 def catalog_problems(catalog: Any) -> list[str]:
     """Why a CATALOG payload is not a valid AirbyteCatalog, per the official protocol models ([] if valid)."""
+    from airbyte_protocol.models import AirbyteCatalog
+
     return _model_problems(AirbyteCatalog, catalog)
 
 

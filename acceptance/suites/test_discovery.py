@@ -11,13 +11,8 @@ from acceptance.checks import discovery as checks
 from acceptance.context import AcceptanceContext, Deadline
 from acceptance.protocol import catalog_problems
 from acceptance.runner.base import RunResult
-from acceptance.suites.support import (
-    assert_backward_compatible,
-    assert_no_findings,
-    fail_run,
-    previous_release_or_skip,
-    protocol_findings,
-)
+from acceptance.suites.backward_support import assert_backward_compatible, previous_release_or_skip
+from acceptance.suites.support import assert_no_findings, fail_run, protocol_findings
 
 # The primary-key type rule has its own test: it can be switched off per entry.
 CATALOG_RULES = tuple(c for c in checks.DISCOVERY_CHECKS if c is not checks.check_primary_keys_data_type)

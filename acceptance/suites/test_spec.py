@@ -14,13 +14,8 @@ from acceptance.checks.messages import check_exactly_one
 from acceptance.context import AcceptanceContext, Deadline
 from acceptance.protocol import connector_specification_problems
 from acceptance.runner.base import RunResult
-from acceptance.suites.support import (
-    assert_backward_compatible,
-    assert_no_findings,
-    fail_run,
-    previous_release_or_skip,
-    protocol_findings,
-)
+from acceptance.suites.backward_support import assert_backward_compatible, previous_release_or_skip
+from acceptance.suites.support import assert_no_findings, fail_run, protocol_findings
 
 
 @pytest.fixture
