@@ -161,14 +161,15 @@ def _reads_alike_in_draft4(schema: Any) -> bool:
     stack = [schema]
     while stack:
         node = stack.pop()
-        if not isinstance(node, dict) or not _NOT_IN_DRAFT4.isdisjoint(node):
-            return False
-        booleans_allowed = [node[key] for key in _BOOLEAN_IN_DRAFT4 if isinstance(node.get(key), bool)]
-        for sub in _subschemas(node):
-            if isinstance(sub, bool) and not any(sub is allowed for allowed in booleans_allowed):
+        if not isinstance(node, dict) or not _NOT_IN_DRAFT4.isdisjoint(node) or isinstance(node.get("items"), bool):
+            return False  # (_subschemas does not list a boolean `items`)
+        # the keys where Draft 4 takes a boolean are left out when they hold one; any other boolean subschema fails
+        checked = {key: value for key, value in node.items()
+                   if key not in _BOOLEAN_IN_DRAFT4 or not isinstance(value, bool)}
+        for sub in _subschemas(checked):
+            if isinstance(sub, bool):
                 return False
-            if not isinstance(sub, bool):
-                stack.append(sub)
+            stack.append(sub)
     return True
 
 

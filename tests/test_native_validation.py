@@ -124,6 +124,8 @@ def test_integer_valued_floats_are_not_integers(schema: dict[str, Any], data: di
     ("exclusiveMinimum", {"properties": {"a": {"exclusiveMinimum": 5}}}, {"a": 5}),
     ("exclusiveMaximum", {"properties": {"a": {"exclusiveMaximum": 5}}}, {"a": 5}),
     ("boolean schema", {"properties": {"a": False}}, {"a": 1}),
+    ("boolean schema beside a boolean additionalProperties", {"additionalProperties": False,
+                                                              "properties": {"a": False}}, {"a": 1}),
     ("empty required", {"required": [], "properties": {"a": {"type": "integer"}}}, {"a": 1.0}),
 ])
 def test_keywords_draft4_reads_otherwise_keep_their_draft7_meaning(keyword: str, schema: dict[str, Any],
