@@ -452,6 +452,30 @@ def test_spool_iterates_twice_in_order_and_counts() -> None:
     assert spooled.of_type("SPEC") == []
 
 
+def test_spool_watcher_sees_each_message_of_the_first_spool_made_inside_as_it_is_appended() -> None:
+    seen: list[dict] = []
+    outside = MessageSpool()
+    with spool.watching(seen.append) as watcher:
+        watched = MessageSpool()
+        other = MessageSpool.of(sample_messages(2))  # a second spool in the same command is not watched
+        for message in sample_messages(4):
+            watched.append(message)
+            assert seen[-1] is message  # fed at the append, before anything is read back
+        outside.append({"type": "LOG", "n": -1})
+    after = MessageSpool.of(sample_messages(1))
+    assert watcher.spool is watched and watcher.spool is not other
+    assert seen == sample_messages(4) == list(watched)
+    assert (len(outside), len(after)) == (1, 1)
+
+
+def test_a_read_is_watched_while_the_connector_runs(script: Path) -> None:
+    seen: list[dict] = []
+    with spool.watching(seen.append) as watcher:
+        result = runner_for(script, "messages").run([])
+    assert watcher.spool is result.messages
+    assert seen == list(result.messages) and len(seen) == 10  # non-protocol lines too, as the LOGs they become
+
+
 def test_spool_nested_iteration() -> None:
     messages = sample_messages(6)
     spooled = MessageSpool.of(messages)

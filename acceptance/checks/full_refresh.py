@@ -55,56 +55,104 @@ class _Unmatched:
     pk_present: set[bytes] = field(default_factory=set)  # ... of which the second read has the key
 
 
-def compare_sequential_reads(first: Messages, second: Messages, primary_keys: Mapping[str, KeyPaths],
-                             ignored_fields: Mapping[str, Sequence[str]] | None = None) -> list[Finding]:
-    """The second full-refresh read contains every record of the first: identical reads, or the first a subset."""
-    ignored = {stream: list(paths) for stream, paths in (ignored_fields or {}).items() if paths}
+class SequentialReadsFeed:
+    """Both reads, fed message by message (the first read whole, then the second), as the connector writes them or
+    from their spools: the first read's record digests are kept per stream as a multiset (ignored fields removed),
+    the second read's records take theirs out of it, so what is left is in the first read only. Also the record
+    counts and the emitted_at range of each read. Memory: one digest per record of the first read."""
 
-    def clean(stream: str, data: Any) -> Any:
-        paths = ignored.get(stream)
+    def __init__(self, ignored_fields: Mapping[str, Sequence[str]] | None = None) -> None:
+        self.ignored = {stream: list(paths) for stream, paths in (ignored_fields or {}).items() if paths}
+        self.pools: dict[str, Counter[bytes]] = {}
+        self.first_counts: Counter[str] = Counter()
+        self.second_counts: Counter[str] = Counter()
+        self.first_emitted, self.second_emitted = _EmittedAt(), _EmittedAt()
+
+    def clean(self, stream: str, data: Any) -> Any:
+        paths = self.ignored.get(stream)
         return remove_fields(data, paths) if paths and isinstance(data, dict) else data
 
-    # Pass 1 (second read): a multiset of record digests per stream.
-    available: dict[str, Counter[bytes]] = {}
-    second_counts: Counter[str] = Counter()
-    for stream, data in stream_records(second()):
-        second_counts[stream] += 1
-        available.setdefault(stream, Counter())[canonical_digest(clean(stream, data))] += 1
+    def digest(self, stream: str, data: Any) -> bytes:
+        return canonical_digest(self.clean(stream, data))
 
-    # Pass 2 (first read): consume the multiset; what is left over is not in the second read.
-    first_counts: Counter[str] = Counter()
+    def feed_first(self, message: Mapping[str, Any]) -> None:
+        self.first_emitted.feed(message)
+        for stream, data in stream_records((message,)):
+            self.first_counts[stream] += 1
+            pool = self.pools.get(stream)
+            if pool is None:
+                pool = self.pools[stream] = Counter()
+            pool[self.digest(stream, data)] += 1
+
+    def feed_second(self, message: Mapping[str, Any]) -> None:
+        self.second_emitted.feed(message)
+        for stream, data in stream_records((message,)):
+            self.second_counts[stream] += 1
+            pool = self.pools.get(stream)
+            if pool:
+                digest = self.digest(stream, data)
+                if pool[digest] > 0:
+                    pool[digest] -= 1
+
+    @classmethod
+    def of(cls, first: Messages, second: Messages,
+           ignored_fields: Mapping[str, Sequence[str]] | None = None) -> SequentialReadsFeed:
+        """One pass over each read's messages."""
+        fed = cls(ignored_fields)
+        for message in first():
+            fed.feed_first(message)
+        for message in second():
+            fed.feed_second(message)
+        return fed
+
+
+def compare_sequential_reads(first: Messages, second: Messages, primary_keys: Mapping[str, KeyPaths],
+                             ignored_fields: Mapping[str, Sequence[str]] | None = None,
+                             fed: SequentialReadsFeed | None = None) -> list[Finding]:
+    """The second full-refresh read contains every record of the first: identical reads, or the first a subset.
+
+    `fed`: both reads already fed (with the same ignored fields); the messages are then only re-read to show the
+    records that differ."""
+    if fed is None:
+        fed = SequentialReadsFeed.of(first, second, ignored_fields)
+    left = {stream: +pool for stream, pool in fed.pools.items() if fed.second_counts[stream]}
+    left = {stream: pool for stream, pool in left.items() if pool}
+
+    # Only when something differs: the first read again, for the records left over (with duplicates, the first
+    # occurrences are the ones reported).
     unmatched: dict[str, _Unmatched] = {}
-    for stream, data in stream_records(first()):
-        first_counts[stream] += 1
-        if not second_counts[stream]:
-            continue  # reported once for the whole stream
-        record = clean(stream, data)
-        pool = available[stream]
-        digest = canonical_digest(record)
-        if pool[digest] > 0:
+    if left:
+        positions: Counter[str] = Counter()
+        for stream, data in stream_records(first()):
+            positions[stream] += 1
+            pool = left.get(stream)
+            if not pool:
+                continue
+            record = fed.clean(stream, data)
+            digest = canonical_digest(record)
+            if pool[digest] <= 0:
+                continue
             pool[digest] -= 1
-            continue
-        missing = unmatched.setdefault(stream, _Unmatched())
-        missing.count += 1
-        key_paths = primary_keys.get(stream) or []
-        sample = _Sample(first_counts[stream], record)
-        if key_paths:
-            sample.pk = primary_key_value(data if isinstance(data, dict) else {}, key_paths)
-            sample.pk_digest = primary_key_digest(sample.pk)
-            missing.pk_digests[sample.pk_digest] += 1
-        if len(missing.samples) < MAX_FINDINGS_PER_STREAM:
-            missing.samples.append(sample)
-    del available
+            missing = unmatched.setdefault(stream, _Unmatched())
+            missing.count += 1
+            key_paths = primary_keys.get(stream) or []
+            sample = _Sample(positions[stream], record)
+            if key_paths:
+                sample.pk = primary_key_value(data if isinstance(data, dict) else {}, key_paths)
+                sample.pk_digest = primary_key_digest(sample.pk)
+                missing.pk_digests[sample.pk_digest] += 1
+            if len(missing.samples) < MAX_FINDINGS_PER_STREAM:
+                missing.samples.append(sample)
 
-    # Pass 3 (second read again, only for keyed streams with differences): which keys it has, and the records
-    # to show beside the reported samples.
+    # The second read again, only for keyed streams with differences: which keys it has, and the records to show
+    # beside the reported samples.
     keyed = {stream: u for stream, u in unmatched.items() if u.pk_digests}
     if keyed:
-        _pair_by_key(second(), keyed, primary_keys, clean)
+        _pair_by_key(second(), keyed, primary_keys, fed.clean)
 
     findings: list[Finding] = []
-    for stream, count in first_counts.items():
-        if not second_counts[stream]:
+    for stream, count in fed.first_counts.items():
+        if not fed.second_counts[stream]:
             findings.append(Finding("sequential_reads", f"stream {stream!r}: the first read produced {count} "
                                                         "record(s), the second read none"))
     for stream, missing in unmatched.items():
@@ -158,9 +206,14 @@ def _stream_findings(stream: str, missing: _Unmatched, key_paths: KeyPaths) -> l
     return findings
 
 
-def check_emitted_at_increases(first: Messages, second: Messages) -> list[Finding]:
-    """emitted_at increases on subsequent runs: every record of the second read is emitted after the first read's."""
-    earlier, later = _EmittedAt.of(first()), _EmittedAt.of(second())
+def check_emitted_at_increases(first: Messages, second: Messages, fed: SequentialReadsFeed | None = None
+                               ) -> list[Finding]:
+    """emitted_at increases on subsequent runs: every record of the second read is emitted after the first read's.
+    `fed`: both reads already fed (their messages are then not read)."""
+    if fed is None:
+        earlier, later = _EmittedAt.of(first()), _EmittedAt.of(second())
+    else:
+        earlier, later = fed.first_emitted, fed.second_emitted
     findings = []
     for name, seen in (("first", earlier), ("second", later)):
         if not seen.count:
@@ -190,15 +243,21 @@ class _EmittedAt:
     def of(cls, messages: Iterable[Mapping[str, Any]]) -> _EmittedAt:
         seen = cls()
         for message in messages:
-            if message.get("type") != "RECORD":
-                continue
-            seen.count += 1
-            record = message.get("record")
-            value = record.get("emitted_at") if isinstance(record, dict) else None
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                seen.invalid += 1
-                seen.invalid_example = seen.invalid_example or render_value(value)
-                continue
-            seen.valid += 1
-            seen.earliest, seen.latest = min(seen.earliest, value), max(seen.latest, value)
+            seen.feed(message)
         return seen
+
+    def feed(self, message: Mapping[str, Any]) -> None:
+        if message.get("type") != "RECORD":
+            return
+        self.count += 1
+        record = message.get("record")
+        value = record.get("emitted_at") if isinstance(record, dict) else None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.invalid += 1
+            self.invalid_example = self.invalid_example or render_value(value)
+            return
+        self.valid += 1
+        if value < self.earliest:
+            self.earliest = value
+        if value > self.latest:
+            self.latest = value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from acceptance.protocol import Message, dumps, parse_line
@@ -19,6 +20,30 @@ WRITE_BYTES = 256 * 1024  # appended lines are written to the file in batches of
 RECORDS_LISTENER: ContextVar[Callable[[int], None] | None] = ContextVar("records_listener", default=None)
 
 
+class SpoolWatcher:
+    """Sees every message of one spool as it is appended, e.g. the checks of a read fed while the connector is still
+    writing (they then cost no time after the read). The first spool made inside `watching(...)` takes it; the
+    caller compares `spool` with the run's messages to know whether everything was seen."""
+
+    def __init__(self, feed: Callable[[Message], None]) -> None:
+        self.feed = feed
+        self.spool: MessageSpool | None = None
+
+
+SPOOL_WATCHER: ContextVar[SpoolWatcher | None] = ContextVar("spool_watcher", default=None)
+
+
+@contextmanager
+def watching(feed: Callable[[Message], None]) -> Iterator[SpoolWatcher]:
+    """Feed each message of the spool the next command makes to `feed`, as it arrives."""
+    watcher = SpoolWatcher(feed)
+    token = SPOOL_WATCHER.set(watcher)
+    try:
+        yield watcher
+    finally:
+        SPOOL_WATCHER.reset(token)
+
+
 class MessageSpool:
     """An append-only sequence of messages that can be iterated any number of times, in arrival order."""
 
@@ -27,6 +52,10 @@ class MessageSpool:
         self.counts: Counter[str] = Counter()
         self.error_traces = 0  # TRACE messages of type ERROR: counted as they come, to judge a run without a re-read
         self._listener = RECORDS_LISTENER.get()
+        self._watch: Callable[[Message], None] | None = None
+        watcher = SPOOL_WATCHER.get()
+        if watcher is not None and watcher.spool is None:
+            watcher.spool, self._watch = self, watcher.feed
         self._at_end = True  # the file position is at its end: no read since the last write
         self._unwritten: list[bytes] = []  # appended lines not yet in the file (each ends with a newline)
         self._unwritten_bytes = 0
@@ -46,6 +75,8 @@ class MessageSpool:
             self._listener(self.counts[kind])
         if kind == "TRACE" and _is_error_trace(message):
             self.error_traces += 1
+        if self._watch is not None:
+            self._watch(message)
         line = (raw.rstrip(b"\r\n") if raw is not None else dumps(message)) + b"\n"
         self._unwritten.append(line)
         self._unwritten_bytes += len(line)

@@ -1,7 +1,7 @@
 """Suite `basic_read`: one full read of the configured streams, every record checked as it streams (reference §2.4).
 
-The read runs once per `tests` entry; one pass over its spooled output feeds every check, and each test below
-reports one check, so a failure names exactly what is wrong."""
+The read runs once per `tests` entry; its output feeds every check as the connector writes it (no pass over the
+spool afterwards), and each test below reports one check, so a failure names exactly what is wrong."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from acceptance.findings import Finding
 from acceptance.plugin import strictness
 from acceptance.protocol import record_stream
 from acceptance.runner.base import RunResult
+from acceptance.runner.spool import watching
 from acceptance.suites.conftest import assert_strictness, catalog_for
 from acceptance.suites.support import assert_no_findings, fail_run
 
@@ -70,44 +71,64 @@ def load_expected(acceptance: AcceptanceContext, inputs: Any) -> list[dict[str, 
         raise InputFileError(path, str(error), key) from None
 
 
-def read_and_check(acceptance: AcceptanceContext, inputs: Any, config: Any, catalog: dict[str, Any],
-                   timeout: float) -> BasicRead:
-    run = acceptance.read_run(config, catalog, timeout)
-    outcome = BasicRead(run, catalog)
-    schemas, keys = catalogs.schemas(catalog), catalogs.primary_keys(catalog)
-    feeders: dict[str, Any] = {}
-    if inputs.validate_schema:
-        feeders["schema"] = checks.RecordSchemaValidator(schemas, fail_on_extra_columns=inputs.fail_on_extra_columns)
-    if inputs.validate_primary_keys_data_type:
-        feeders["primary_keys"] = checks.PrimaryKeyValueChecker(keys)
-    if inputs.validate_data_points:
-        feeders["data_points"] = checks.DataPointsTracker(schemas)
-    if validates_stream_statuses(acceptance, inputs):
-        streams = [(s["stream"].get("namespace"), s["stream"]["name"]) for s in catalog["streams"]]
-        feeders["stream_statuses"] = checks.StreamStatusTracker(streams)
-    if inputs.expect_records is not None and inputs.expect_records.path:
-        outcome.expected = load_expected(acceptance, inputs)
-        flags = inputs.expect_records
-        feeders["expected_records"] = ExpectedRecordsMatcher(
-            outcome.expected, keys, exact_order=flags.exact_order, extra_fields=flags.extra_fields,
-            extra_records=flags.extra_records, ignored_fields=ignored_field_paths(inputs),
-            configured_streams=catalogs.stream_names(catalog),
-        )
-    feeders["secrets"] = SecretLeakFinder(acceptance.masker.secrets)
-    if checks_file_types(acceptance, inputs):
-        outcome.file_types = FileTypesTracker()
-    consumers = [*feeders.values(), *([outcome.file_types] if outcome.file_types else [])]
-    for message in run.messages:
+class BasicReadFeed:
+    """Every check of one read, fed message by message: while the connector writes (its output watched as it is
+    spooled), or in one pass over the spool afterwards."""
+
+    def __init__(self, acceptance: AcceptanceContext, inputs: Any, catalog: dict[str, Any]) -> None:
+        schemas, keys = catalogs.schemas(catalog), catalogs.primary_keys(catalog)
+        self.record_counts: Counter[str] = Counter()
+        self.states: list[dict[str, Any]] = []
+        self.expected: list[dict[str, Any]] | None = None
+        self.file_types = FileTypesTracker() if checks_file_types(acceptance, inputs) else None
+        self.feeders: dict[str, Any] = {}
+        if inputs.validate_schema:
+            self.feeders["schema"] = checks.RecordSchemaValidator(schemas,
+                                                                  fail_on_extra_columns=inputs.fail_on_extra_columns)
+        if inputs.validate_primary_keys_data_type:
+            self.feeders["primary_keys"] = checks.PrimaryKeyValueChecker(keys)
+        if inputs.validate_data_points:
+            self.feeders["data_points"] = checks.DataPointsTracker(schemas)
+        if validates_stream_statuses(acceptance, inputs):
+            streams = [(s["stream"].get("namespace"), s["stream"]["name"]) for s in catalog["streams"]]
+            self.feeders["stream_statuses"] = checks.StreamStatusTracker(streams)
+        if inputs.expect_records is not None and inputs.expect_records.path:
+            self.expected = load_expected(acceptance, inputs)
+            flags = inputs.expect_records
+            self.feeders["expected_records"] = ExpectedRecordsMatcher(
+                self.expected, keys, exact_order=flags.exact_order, extra_fields=flags.extra_fields,
+                extra_records=flags.extra_records, ignored_fields=ignored_field_paths(inputs),
+                configured_streams=catalogs.stream_names(catalog),
+            )
+        self.secrets = self.feeders["secrets"] = SecretLeakFinder(acceptance.masker.secrets)
+        self.consumers = [*self.feeders.values(), *([self.file_types] if self.file_types else [])]
+
+    def feed(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
         if kind == "RECORD":
-            outcome.record_counts[record_stream(message)] += 1
+            self.record_counts[record_stream(message)] += 1
         elif kind == "STATE":
-            outcome.states.append(message.get("state") or {})
-        for consumer in consumers:
+            self.states.append(message.get("state") or {})
+        for consumer in self.consumers:
             consumer.feed(message)
-    feeders["secrets"].feed_stderr(run.stderr_tail)
-    outcome.findings = {name: feeder.findings() for name, feeder in feeders.items()}
-    return outcome
+
+    def finish(self, run: RunResult, catalog: dict[str, Any]) -> BasicRead:
+        self.secrets.feed_stderr(run.stderr_tail)
+        return BasicRead(run, catalog, self.record_counts, self.states,
+                         {name: feeder.findings() for name, feeder in self.feeders.items()}, self.expected,
+                         self.file_types)
+
+
+def read_and_check(acceptance: AcceptanceContext, inputs: Any, config: Any, catalog: dict[str, Any],
+                   timeout: float) -> BasicRead:
+    feed = BasicReadFeed(acceptance, inputs, catalog)
+    with watching(feed.feed) as watcher:
+        run = acceptance.read_run(config, catalog, timeout)
+    if watcher.spool is not run.messages:  # the output was not seen as it came: one pass over it now
+        feed = BasicReadFeed(acceptance, inputs, catalog)
+        for message in run.messages:
+            feed.feed(message)
+    return feed.finish(run, catalog)
 
 
 @pytest.fixture

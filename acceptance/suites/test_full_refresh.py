@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from acceptance import catalog as catalogs
-from acceptance.checks.full_refresh import check_emitted_at_increases, compare_sequential_reads
+from acceptance.checks.full_refresh import SequentialReadsFeed, check_emitted_at_increases, compare_sequential_reads
 from acceptance.config import ignored_field_paths
 from acceptance.context import AcceptanceContext, Deadline
 from acceptance.runner.base import RunResult
+from acceptance.runner.spool import watching
 from acceptance.suites.conftest import assert_strictness
 from acceptance.suites.support import assert_no_findings, fail_run
 
@@ -21,6 +22,7 @@ class SequentialReads:
     catalog: dict[str, Any]
     first: RunResult
     second: RunResult
+    fed: SequentialReadsFeed | None = None  # both reads seen as the connector wrote them; None: read the spools
 
 
 @pytest.fixture
@@ -32,10 +34,15 @@ def sequential_reads(acceptance: AcceptanceContext, inputs: Any, connector_confi
         pytest.skip("no configured stream supports full_refresh")
 
     def read_twice() -> SequentialReads:
-        first = acceptance.read_run(connector_config, catalog, deadline.remaining())
+        fed = SequentialReadsFeed(ignored_field_paths(inputs))
+        with watching(fed.feed_first) as first_watcher:
+            first = acceptance.read_run(connector_config, catalog, deadline.remaining())
         if not first.succeeded:
             return SequentialReads(catalog, first, first)
-        return SequentialReads(catalog, first, acceptance.read_run(connector_config, catalog, deadline.remaining()))
+        with watching(fed.feed_second) as second_watcher:
+            second = acceptance.read_run(connector_config, catalog, deadline.remaining())
+        seen = first_watcher.spool is first.messages and second_watcher.spool is second.messages
+        return SequentialReads(catalog, first, second, fed if seen else None)
 
     reads = acceptance.memo("full_refresh", {"entry": inputs.location, "catalog": catalog, "config": connector_config},
                             read_twice)
@@ -52,14 +59,14 @@ class TestFullRefresh:
         ignored = ignored_field_paths(inputs)
         findings = compare_sequential_reads(
             lambda: sequential_reads.first.messages, lambda: sequential_reads.second.messages,
-            catalogs.primary_keys(sequential_reads.catalog), ignored,
+            catalogs.primary_keys(sequential_reads.catalog), ignored, sequential_reads.fed,
         )
         assert_no_findings(findings, acceptance.masker, "the two sequential reads should produce either equal sets "
                            "of records or the first a strict subset of the second")
 
     def test_emitted_at_increases(self, sequential_reads: SequentialReads, acceptance: AcceptanceContext) -> None:
         findings = check_emitted_at_increases(lambda: sequential_reads.first.messages,
-                                              lambda: sequential_reads.second.messages)
+                                              lambda: sequential_reads.second.messages, sequential_reads.fed)
         assert_no_findings(findings, acceptance.masker, "emitted_at should increase on subsequent runs")
 
     def test_config_meets_strictness(self, inputs: Any, acceptance: AcceptanceContext) -> None:
