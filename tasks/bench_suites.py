@@ -1,7 +1,8 @@
 """The whole-run benchmark: a full acceptance run on source-faker (count 10,000), where the time goes.
 
 1. cold, suites one after another: wall time against the time the connector's own commands take (each pytest
-   session reports its commands through CONNECTOR_ACCEPTANCE_TIMINGS) — the tool's overhead;
+   session reports its commands through CONNECTOR_ACCEPTANCE_TIMINGS) — the tool's overhead. Checks fed while a
+   read runs are taken out of the connector's time (counted as the tool's, as if they never overlapped);
 2. warm, again: which commands ran (a warm cache must run no `spec` and no `discover`);
 3. cold, suites two at a time: the wall-time gain of running independent suites side by side.
 """
@@ -63,7 +64,9 @@ def measure_run(folder: Path, script: Path, cache: Path, jobs: int, say: Say) ->
         for verb, stats in session["commands"].items():
             commands[verb] += stats["count"]
     connector = sum(s["connector_seconds"] for s in sessions)
+    checks = sum(s.get("checks_during_commands_seconds", 0.0) for s in sessions)
     outcome = {"jobs": jobs, "wall_seconds": round(wall, 2), "connector_seconds": round(connector, 2),
+               "checks_during_commands_seconds": round(checks, 2),
                "session_seconds": round(sum(s["wall_seconds"] for s in sessions), 2), "commands": dict(commands),
                "suites_passed": all(run.passed for run in runs)}
     say(f"  jobs {jobs}: {wall:.1f} s wall, connector commands {connector:.1f} s, {dict(commands)}")
@@ -108,8 +111,9 @@ def suites_targets(result: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
     cold = result["cold"]
     tool = cold["wall_seconds"] - cold["connector_seconds"]
     return [
-        ("tool overhead of a full cold run (wall − connector commands)",
-         f"{tool:.1f} s = {result['overhead']:.0%} of {cold['connector_seconds']:.1f} s", "≤ 20%",
+        ("tool overhead of a full cold run (wall − connector commands; checks fed during reads count as tool)",
+         f"{tool:.1f} s (checks during reads {cold.get('checks_during_commands_seconds', 0.0):.1f} s) = "
+         f"{result['overhead']:.0%} of {cold['connector_seconds']:.1f} s", "≤ 20%",
          result["overhead"] <= OVERHEAD_TARGET),
         ("warm cache: spec / discover run again", str(result["warm"]["commands"].get("spec", 0)
                                                      + result["warm"]["commands"].get("discover", 0)), "0",

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from acceptance.runner import LocalRunner
 from acceptance.runner.base import spec
+from acceptance.runner.spool import watching
 from acceptance.runner.timing import TIMINGS_ENV, RunLog, TimedRunner
 from tasks.acceptance import AcceptanceArgs
 from tasks.parallel import parallel_jobs, render_summary, run_suites
@@ -26,6 +28,20 @@ def test_a_timed_runner_logs_each_command() -> None:
     summary = log.summary(wall_seconds=10.0)
     assert summary["commands"]["spec"]["count"] == 2 and summary["wall_seconds"] == 10.0
     assert log.render(wall_seconds=10.0).startswith("connector commands: spec 2×")
+
+
+def test_checks_fed_while_a_command_runs_count_as_tool_time_not_the_connectors() -> None:
+    log = RunLog()
+    emit = "import json\nfor i in range(5): print(json.dumps({'type': 'LOG', 'log': {'level': 'INFO', 'message': i}}))"
+    runner = TimedRunner(LocalRunner([sys.executable, "-c", emit], cwd=Path.cwd()), log)
+    with watching(lambda message: time.sleep(0.2)) as watcher:  # slow checks: 5 messages, 1 s in all
+        spec(runner, timeout=30)
+    spec(runner, timeout=30)  # not watched
+    (_, watched), (_, unwatched) = log.runs
+    assert 1.0 <= watcher.seconds <= log.checks_seconds + 1e-9 < 1.5
+    assert watched < 1.0 and abs(watched - unwatched) < 0.5  # the connector's own time, the checks taken out
+    assert log.summary(wall_seconds=10.0)["checks_during_commands_seconds"] >= 1.0
+    assert "of which checks during the commands 1." in log.render(wall_seconds=10.0)
 
 
 def test_an_empty_log_says_nothing_ran() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -23,11 +24,15 @@ RECORDS_LISTENER: ContextVar[Callable[[int], None] | None] = ContextVar("records
 class SpoolWatcher:
     """Sees every message of one spool as it is appended, e.g. the checks of a read fed while the connector is still
     writing (they then cost no time after the read). The first spool made inside `watching(...)` takes it; the
-    caller compares `spool` with the run's messages to know whether everything was seen."""
+    caller compares `spool` with the run's messages to know whether everything was seen.
+
+    `seconds` is the time spent in `feed`: the tool's work inside a command's duration, which timings take out of
+    the connector's time (as if none of it overlapped with the connector's own work)."""
 
     def __init__(self, feed: Callable[[Message], None]) -> None:
         self.feed = feed
         self.spool: MessageSpool | None = None
+        self.seconds = 0.0
 
 
 SPOOL_WATCHER: ContextVar[SpoolWatcher | None] = ContextVar("spool_watcher", default=None)
@@ -52,10 +57,12 @@ class MessageSpool:
         self.counts: Counter[str] = Counter()
         self.error_traces = 0  # TRACE messages of type ERROR: counted as they come, to judge a run without a re-read
         self._listener = RECORDS_LISTENER.get()
-        self._watch: Callable[[Message], None] | None = None
-        watcher = SPOOL_WATCHER.get()
-        if watcher is not None and watcher.spool is None:
-            watcher.spool, self._watch = self, watcher.feed
+        self._watcher = SPOOL_WATCHER.get()
+        if self._watcher is not None:
+            if self._watcher.spool is None:
+                self._watcher.spool = self
+            else:
+                self._watcher = None
         self._at_end = True  # the file position is at its end: no read since the last write
         self._unwritten: list[bytes] = []  # appended lines not yet in the file (each ends with a newline)
         self._unwritten_bytes = 0
@@ -75,8 +82,10 @@ class MessageSpool:
             self._listener(self.counts[kind])
         if kind == "TRACE" and _is_error_trace(message):
             self.error_traces += 1
-        if self._watch is not None:
-            self._watch(message)
+        if self._watcher is not None:
+            started = time.perf_counter()
+            self._watcher.feed(message)
+            self._watcher.seconds += time.perf_counter() - started
         line = (raw.rstrip(b"\r\n") if raw is not None else dumps(message)) + b"\n"
         self._unwritten.append(line)
         self._unwritten_bytes += len(line)
