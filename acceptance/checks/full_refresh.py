@@ -115,8 +115,9 @@ def compare_sequential_reads(first: Messages, second: Messages, primary_keys: Ma
     records that differ."""
     if fed is None:
         fed = SequentialReadsFeed.of(first, second, ignored_fields)
-    left = {stream: +pool for stream, pool in fed.pools.items() if fed.second_counts[stream]}
-    left = {stream: pool for stream, pool in left.items() if pool}
+    # Per stream the second read has, the digests of the first read's records it did not take.
+    left = {stream: remaining for stream, pool in fed.pools.items()
+            if fed.second_counts[stream] and (remaining := +pool)}
 
     # Only when something differs: the first read again, for the records left over (with duplicates, the first
     # occurrences are the ones reported).

@@ -77,6 +77,7 @@ class BasicReadFeed:
 
     def __init__(self, acceptance: AcceptanceContext, inputs: Any, catalog: dict[str, Any]) -> None:
         schemas, keys = catalogs.schemas(catalog), catalogs.primary_keys(catalog)
+        self.catalog = catalog
         self.record_counts: Counter[str] = Counter()
         self.states: list[dict[str, Any]] = []
         self.expected: list[dict[str, Any]] | None = None
@@ -112,9 +113,9 @@ class BasicReadFeed:
         for consumer in self.consumers:
             consumer.feed(message)
 
-    def finish(self, run: RunResult, catalog: dict[str, Any]) -> BasicRead:
+    def finish(self, run: RunResult) -> BasicRead:
         self.secrets.feed_stderr(run.stderr_tail)
-        return BasicRead(run, catalog, self.record_counts, self.states,
+        return BasicRead(run, self.catalog, self.record_counts, self.states,
                          {name: feeder.findings() for name, feeder in self.feeders.items()}, self.expected,
                          self.file_types)
 
@@ -128,7 +129,7 @@ def read_and_check(acceptance: AcceptanceContext, inputs: Any, config: Any, cata
         feed = BasicReadFeed(acceptance, inputs, catalog)
         for message in run.messages:
             feed.feed(message)
-    return feed.finish(run, catalog)
+    return feed.finish(run)
 
 
 @pytest.fixture
