@@ -5,6 +5,10 @@
    read runs are taken out of the connector's time (counted as the tool's, as if they never overlapped);
 2. warm, again: which commands ran (a warm cache must run no `spec` and no `discover`);
 3. cold, suites two at a time: the wall-time gain of running independent suites side by side.
+
+"Cold" means an empty acceptance cache (no spec, catalog or state kept). The previous release that
+backward_compat compares against is installed before the runs, once per machine, as the connector itself is
+built before them: its install time is reported apart, not counted as the tool's overhead.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from typing import Any
 
 from tabulate import tabulate
 
-from acceptance import registry
+from acceptance import previous_package, registry
 from acceptance.connector import venv_bin
+from acceptance.metadata import load_metadata
 from acceptance.runner.timing import TIMINGS_ENV
 from tasks.acceptance import AcceptanceArgs
 from tasks.build import build_virtualenv
@@ -73,9 +78,25 @@ def measure_run(folder: Path, script: Path, cache: Path, jobs: int, say: Say) ->
     return outcome
 
 
+def prepare_previous_release(say: Say) -> dict[str, Any]:
+    """Install (or find installed) the release backward_compat will compare against; how long that took."""
+    metadata = load_metadata(FAKER)
+    package = metadata.data.pypi_package if metadata else None
+    current = metadata.data.dockerImageTag if metadata else None
+    if not (package and current):
+        return {"prepared": False, "why": "metadata.yaml names no PyPI package or version", "seconds": 0.0}
+    started = time.monotonic()
+    found = previous_package.resolve_previous_package(package, current, say=say)
+    seconds = round(time.monotonic() - started, 2)
+    if isinstance(found, previous_package.Unavailable):
+        return {"prepared": False, "why": found.reason, "seconds": seconds}
+    return {"prepared": True, "release": f"{found.package} {found.version}", "seconds": seconds}
+
+
 def bench_suites(count: int = 10_000, say: Say = print) -> dict[str, Any]:
     record = build_virtualenv(FAKER, say=say)
     script = venv_bin(FAKER / ".venv") / record.console_script
+    previous = prepare_previous_release(say)
     root = Path(tempfile.mkdtemp(prefix="bench-suites-"))
     try:
         folder = faker_at(count, root)
@@ -87,7 +108,7 @@ def bench_suites(count: int = 10_000, say: Say = print) -> dict[str, Any]:
         shutil.rmtree(root, ignore_errors=True)
     overhead = (cold["wall_seconds"] - cold["connector_seconds"]) / cold["connector_seconds"]
     return {
-        "count": count, "cold": cold, "warm": warm, "parallel": parallel,
+        "count": count, "previous_release": previous, "cold": cold, "warm": warm, "parallel": parallel,
         "overhead": round(overhead, 3), "overhead_target": OVERHEAD_TARGET,
         "warm_ran_spec_or_discover": bool(warm["commands"].get("spec") or warm["commands"].get("discover")),
         "parallel_gain": round(cold["wall_seconds"] / parallel["wall_seconds"], 2),
@@ -102,8 +123,18 @@ def suites_table(result: dict[str, Any]) -> str:
         commands = ", ".join(f"{verb} {count}" for verb, count in sorted(run["commands"].items())) or "none"
         rows.append((label, f"{run['wall_seconds']:.1f}", f"{run['connector_seconds']:.1f}", commands,
                      "yes" if run["suites_passed"] else "NO"))
-    return tabulate(rows, headers=[f"full run, source-faker count {result['count']:,}", "wall s", "connector s",
-                                   "connector commands", "all passed"], tablefmt="github")
+    table = tabulate(rows, headers=[f"full run, source-faker count {result['count']:,}", "wall s", "connector s",
+                                    "connector commands", "all passed"], tablefmt="github")
+    return f"{table}\n{previous_release_line(result.get('previous_release'))}"
+
+
+def previous_release_line(previous: dict[str, Any] | None) -> str:
+    if not previous:
+        return "previous release: not prepared before the runs"
+    if not previous["prepared"]:
+        return f"previous release: unavailable ({previous['why']}); backward_compat skips its comparisons"
+    return (f"previous release for backward_compat: {previous['release']}, installed or found before the runs in "
+            f"{previous['seconds']:.1f} s (once per machine, like the connector's build; not in the times above)")
 
 
 def suites_targets(result: dict[str, Any]) -> list[tuple[str, str, str, bool]]:

@@ -174,3 +174,41 @@ def test_quick_run_with_a_real_faker_recording(tmp_path: Path, capsys: pytest.Ca
     said: list[str] = []
     bench.faker_input(tmp_path, 20, said.append)
     assert any(text.startswith("bench: reusing") for text in said)  # recorded once per count
+
+
+def _run(wall: float, connector: float, commands: dict[str, int]) -> dict[str, Any]:
+    return {"wall_seconds": wall, "connector_seconds": connector, "commands": commands, "suites_passed": True}
+
+
+@pytest.mark.parametrize(("previous", "shown"), [
+    ({"prepared": True, "release": "airbyte-source-faker 7.2.0", "seconds": 41.5},
+     "previous release for backward_compat: airbyte-source-faker 7.2.0, installed or found before the runs in 41.5 s"),
+    ({"prepared": False, "why": "no release before 0.1.0", "seconds": 1.2},
+     "previous release: unavailable (no release before 0.1.0); backward_compat skips its comparisons"),
+    (None, "previous release: not prepared before the runs"),
+])
+def test_whole_run_table_says_how_the_previous_release_was_prepared(previous: dict[str, Any] | None,
+                                                                    shown: str) -> None:
+    from tasks.bench_suites import suites_table
+
+    result = {"count": 10_000, "previous_release": previous, "cold": _run(30.0, 26.0, {"spec": 2}),
+              "warm": _run(25.0, 22.0, {"read": 7}), "parallel": _run(16.0, 27.0, {"spec": 2})}
+    table = suites_table(result)
+    assert "| cold, one suite at a time" in table
+    assert table.splitlines()[-1].startswith(shown)
+
+
+def test_preparing_the_previous_release_reports_why_it_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from acceptance import previous_package
+    from tasks import bench_suites
+
+    asked: list[tuple[str, str]] = []
+
+    def unavailable(package: str, current: str, **_: Any) -> previous_package.Unavailable:
+        asked.append((package, current))
+        return previous_package.Unavailable(package, f"{package}: no release before {current}")
+
+    monkeypatch.setattr(previous_package, "resolve_previous_package", unavailable)
+    prepared = bench_suites.prepare_previous_release(say=lambda _: None)
+    assert asked == [("airbyte-source-faker", asked[0][1])] and asked[0][1]
+    assert prepared["prepared"] is False and prepared["why"].startswith("airbyte-source-faker: no release before")
