@@ -15,7 +15,7 @@ from tasks import bench
 
 SMALL_SIZES = ["--records-wide", "300", "--baseline-lines", "200", "--memory-records", "200", "400"]
 JSON_KEYS = {"command", "seconds", "machine", "sizes", "inputs", "throughput", "memory", "targets", "passed", "suites",
-             "passes"}
+             "passes", "rounds"}
 
 
 def lines_of(path: Path) -> list[bytes]:
@@ -122,7 +122,7 @@ def canned_results(monkeypatch: pytest.MonkeyPatch, passed: bool) -> None:
     memory = bench.MemoryMeasurement(10, 1.0, 40 * bench.MB, 0)
     monkeypatch.setattr(bench, "wide_input", lambda work_dir, records, say: bench.BenchInput(
         "wide", work_dir / "wide.jsonl", work_dir / "catalog.json", 10))
-    monkeypatch.setattr(bench, "bench_input", lambda source, lines, say, passes: ([row], [target]))
+    monkeypatch.setattr(bench, "bench_input", lambda source, lines, say, passes, rounds: ([row], [target]))
     monkeypatch.setattr(bench, "bench_memory", lambda work_dir, sizes, say: ([memory], []))
 
 
@@ -144,6 +144,8 @@ def test_bad_options_are_one_clear_error() -> None:
         bench.parse_args(["--count", "many"])
     with pytest.raises(bench.BenchError, match="--passes must be at least 1, not 0"):
         bench.main(["--passes", "0"], say=lambda _text: None)
+    with pytest.raises(bench.BenchError, match="--rounds must be at least 1, not 0"):
+        bench.main(["--rounds", "0"], say=lambda _text: None)
 
 
 def test_each_path_keeps_its_fastest_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -212,3 +214,20 @@ def test_preparing_the_previous_release_reports_why_it_is_unavailable(monkeypatc
     prepared = bench_suites.prepare_previous_release(say=lambda _: None)
     assert asked == [("airbyte-source-faker", asked[0][1])] and asked[0][1]
     assert prepared["prepared"] is False and prepared["why"].startswith("airbyte-source-faker: no release before")
+
+
+def test_paths_take_turns_and_keep_their_fastest_round(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = bench.BenchInput("wide", tmp_path / "wide.jsonl", tmp_path / "catalog.json", 10)
+    seconds = {("orjson", 1): 1.0, ("ours", 1): 3.0, ("orjson", 2): 1.5, ("ours", 2): 2.0}
+    calls: list[str] = []
+
+    def child(label: str, path: str, data: Path, catalog: Path, limit: int, passes: int) -> bench.Measurement:
+        calls.append(path)
+        turn = calls.count(path)
+        return bench.Measurement(label, path, "all", 10, seconds[(path, turn)], 0, (40 + turn) * bench.MB)
+
+    monkeypatch.setattr(bench, "measure_in_child", child)
+    orjson_row, ours_row = bench.measure_taking_turns(source, ("orjson", "ours"), lambda _: None, 3, 2)
+    assert calls == ["orjson", "ours", "orjson", "ours"]
+    assert (orjson_row.seconds, ours_row.seconds) == (1.0, 2.0)  # each path's fastest, whichever round it was
+    assert orjson_row.peak_rss_bytes == ours_row.peak_rss_bytes == 42 * bench.MB  # the highest of its rounds
