@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
+from acceptance import catalog as catalogs
 from acceptance.backend import Backend
 from acceptance.cache import Cache, digest
 from acceptance.config import LoadedConfig
@@ -147,6 +148,23 @@ class AcceptanceContext:
         if nesting_depth(document) > MAX_INPUT_DEPTH:
             raise InputFileError(path, f"nested more than {MAX_INPUT_DEPTH} levels deep", key)
         return document
+
+    def configured_catalog(self, inputs: Any, discovered: dict[str, Any], *, from_file: bool,
+                           exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The catalog an entry reads with: its `configured_catalog_path` (checked, with the discovered schemas)
+        when `from_file`, else every discovered stream but `exclude` (reference §7)."""
+        if not from_file:
+            return catalogs.configured_from_discovered(discovered, exclude=exclude)
+        key = f"{inputs.location}.configured_catalog_path"
+        loaded = self.load_json(inputs.configured_catalog_path, key)
+        problems = catalogs.configured_catalog_problems(loaded)
+        if problems:
+            raise InputFileError(self.loaded.resolve(inputs.configured_catalog_path),
+                                 "not a valid ConfiguredAirbyteCatalog: " + "; ".join(problems[:5]), key)
+        try:
+            return catalogs.configured_from_file(loaded, discovered)
+        except catalogs.CatalogError as error:
+            raise InputFileError(self.loaded.resolve(inputs.configured_catalog_path), str(error), key) from None
 
     def load_spec_file(self, relative_path: str, key: str) -> Any:
         """An expected spec: JSON or YAML; a low-code `manifest.yaml` yields its `spec.connection_specification`."""

@@ -111,13 +111,10 @@ def _catalog(context: AcceptanceContext, entry: Any, config: Any) -> dict[str, A
     found = run.of_type("CATALOG")
     if not run.succeeded or not found:
         raise UserError(f"`discover` failed, nothing was written:\n{run.describe_failure()}")
-    discovered = found[-1]["catalog"]
     level = context.loaded.config.test_strictness_level
-    if entry.configured_catalog_path and str(getattr(level, "value", level)) != "high":
-        loaded = context.load_json(entry.configured_catalog_path, f"{entry.location}.configured_catalog_path")
-        return catalogs.configured_from_file(loaded, discovered)
-    empty = tuple(s.name for s in entry.empty_streams or [])
-    return catalogs.configured_from_discovered(discovered, exclude=empty)
+    from_file = bool(entry.configured_catalog_path) and str(getattr(level, "value", level)) != "high"
+    return context.configured_catalog(entry, found[-1]["catalog"], from_file=from_file,
+                                      exclude=tuple(s.name for s in entry.empty_streams or []))
 
 
 def _line_count(path: Path) -> int:

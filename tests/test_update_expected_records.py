@@ -89,3 +89,20 @@ def test_the_nox_session_runs(fake_source: Make, tmp_path: Path) -> None:
                              "--cache-dir", str(tmp_path / "c")], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "expected_records.jsonl: 8 records (products 3, users 5)" in result.stderr
+
+
+def test_a_configured_catalog_naming_an_unknown_stream_is_a_clear_error(fake_source: Make, tmp_path: Path) -> None:
+    def read_with_a_catalog_file(config: dict) -> None:
+        config["test_strictness_level"] = "low"
+        config["acceptance_tests"]["basic_read"]["tests"][0]["configured_catalog_path"] = \
+            "integration_tests/unknown_stream_catalog.json"
+
+    folder = fake_source(change=read_with_a_catalog_file)
+    (folder / "integration_tests" / "unknown_stream_catalog.json").write_text(json.dumps({"streams": [{
+        "stream": {"name": "no_such_stream", "json_schema": {}, "supported_sync_modes": ["full_refresh"]},
+        "sync_mode": "full_refresh", "destination_sync_mode": "overwrite"}]}))
+    path = folder / "integration_tests" / "expected_records.jsonl"
+    before = path.read_bytes()
+    with pytest.raises(UserError, match=r"unknown_stream_catalog\.json.*no_such_stream"):
+        regenerate(folder, tmp_path)
+    assert path.read_bytes() == before

@@ -8,11 +8,9 @@ from typing import Any
 
 import pytest
 
-from acceptance import catalog as catalogs
 from acceptance.client_container import ClientContainer, ClientContainers
 from acceptance.config import high_strictness_problems
 from acceptance.context import AcceptanceContext, Deadline
-from acceptance.errors import InputFileError
 from acceptance.plugin import context_key, strictness, timeout_key
 from acceptance.runner.base import RunResult
 from acceptance.suites.support import fail_run
@@ -66,23 +64,7 @@ def configured_catalog(
     acceptance: AcceptanceContext, inputs: Any, discovered_catalog: dict[str, Any]
 ) -> dict[str, Any]:
     """The entry's configured catalog file with discovered schemas, or every discovered stream (reference §7)."""
-    return catalog_for(acceptance, inputs, discovered_catalog, from_file=bool(inputs.configured_catalog_path))
-
-
-def catalog_for(acceptance: AcceptanceContext, inputs: Any, discovered: dict[str, Any], *, from_file: bool,
-                exclude: tuple[str, ...] = ()) -> dict[str, Any]:
-    if not from_file:
-        return catalogs.configured_from_discovered(discovered, exclude=exclude)
-    key = f"{inputs.location}.configured_catalog_path"
-    loaded = acceptance.load_json(inputs.configured_catalog_path, key)
-    problems = catalogs.configured_catalog_problems(loaded)
-    if problems:
-        raise InputFileError(acceptance.loaded.resolve(inputs.configured_catalog_path),
-                             "not a valid ConfiguredAirbyteCatalog: " + "; ".join(problems[:5]), key)
-    try:
-        return catalogs.configured_from_file(loaded, discovered)
-    except catalogs.CatalogError as error:
-        raise InputFileError(acceptance.loaded.resolve(inputs.configured_catalog_path), str(error), key) from None
+    return acceptance.configured_catalog(inputs, discovered_catalog, from_file=bool(inputs.configured_catalog_path))
 
 
 def assert_strictness(acceptance: AcceptanceContext, suite: str, inputs: Any) -> None:

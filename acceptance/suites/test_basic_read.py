@@ -24,7 +24,7 @@ from acceptance.plugin import strictness
 from acceptance.protocol import record_stream
 from acceptance.runner.base import RunResult
 from acceptance.runner.spool import watching
-from acceptance.suites.conftest import assert_strictness, catalog_for
+from acceptance.suites.conftest import assert_strictness
 from acceptance.suites.support import assert_no_findings, fail_run
 
 
@@ -138,8 +138,8 @@ def basic_read(acceptance: AcceptanceContext, inputs: Any, connector_config: Any
     """The entry's read, once per session; a failed read fails every test that needs it."""
     # At high strictness (or without a file) the catalog is every discovered stream minus the empty ones.
     from_file = bool(inputs.configured_catalog_path) and strictness(acceptance.loaded) != "high"
-    catalog = catalog_for(acceptance, inputs, discovered_catalog, from_file=from_file,
-                          exclude=tuple(empty_stream_names(inputs)))
+    catalog = acceptance.configured_catalog(inputs, discovered_catalog, from_file=from_file,
+                                            exclude=tuple(empty_stream_names(inputs)))
     outcome = acceptance.memo("basic_read", {"entry": inputs.location, "catalog": catalog, "config": connector_config},
                               lambda: read_and_check(acceptance, inputs, connector_config, catalog,
                                                      deadline.remaining()))
