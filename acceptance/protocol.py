@@ -37,14 +37,11 @@ def parse_line(line: bytes | str) -> Message | None:
     """Parse one stdout line. Blank lines give None; anything that is not a protocol message becomes a LOG."""
     if type(line) is bytes:  # the common case, first: one decode, no copy (JSON allows the surrounding whitespace)
         try:
-            parsed = _decode(line)
-        except (msgspec.DecodeError, RecursionError):
+            # msgspec makes only exact dicts and strs; anything else raises or is not a type name (it runs per line)
+            if (parsed := _decode(line))["type"] in MESSAGE_TYPES:
+                return parsed  # type: ignore[no-any-return]
+        except (msgspec.DecodeError, RecursionError, KeyError, TypeError):  # TypeError: not an object, unhashable
             pass
-        else:
-            if type(parsed) is dict:
-                kind = parsed.get("type")
-                if type(kind) is str and kind in MESSAGE_TYPES:
-                    return parsed
     return _parse_unusual_line(line)
 
 
