@@ -138,21 +138,15 @@ class OursPath:
                            ExpectedRecordsMatcher(expected, keys, configured_streams=catalogs.stream_names(catalog)),
                            SecretLeakFinder(Masker({BENCH_SECRET}).secrets)]
         self.all_checks = all_checks
+        self._check = self._check_every if all_checks else self.validator.feed
         self.messages = self.rejected = 0
         self.record_counts: Counter[str] = Counter()
         self.states: list[Any] = []
 
     def feed_lines(self, lines: Iterable[bytes]) -> None:
-        if self.all_checks:
-            feed = self.feed
-            for line in lines:
-                message = parse_line(line)
-                if message is not None:
-                    feed(message)
-            return
-        # Validation alone: what feed() does, without a method call and attribute updates per message (the orjson
-        # path's loop has no such scaffolding either; it would be the bench's cost, not the validation's).
-        validate = self.validator.feed
+        # No method call or attribute update per message around the checks: the orjson loop has no such
+        # scaffolding either (it would be the bench's cost, not the checks').
+        check = self._check
         messages = rejected = 0
         for line in lines:
             message = parse_line(line)
@@ -161,18 +155,20 @@ class OursPath:
                 if NON_PROTOCOL in message:
                     rejected += 1
                 else:
-                    validate(message)
+                    check(message)
         self.messages += messages
         self.rejected += rejected
 
     def feed(self, message: dict[str, Any]) -> None:
+        """One message already parsed, counted and checked as feed_lines does each."""
         self.messages += 1
         if NON_PROTOCOL in message:
             self.rejected += 1
-            return
+        else:
+            self._check(message)
+
+    def _check_every(self, message: dict[str, Any]) -> None:
         self.validator.feed(message)
-        if not self.all_checks:
-            return
         kind = message.get("type")
         if kind == "RECORD":
             self.record_counts[record_stream(message)] += 1

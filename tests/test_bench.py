@@ -202,6 +202,7 @@ def test_whole_run_table_says_how_the_previous_release_was_prepared(previous: di
 
 def test_preparing_the_previous_release_reports_why_it_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
     from acceptance import previous_package
+    from acceptance.metadata import load_metadata
     from tasks import bench_suites
 
     asked: list[tuple[str, str]] = []
@@ -212,7 +213,9 @@ def test_preparing_the_previous_release_reports_why_it_is_unavailable(monkeypatc
 
     monkeypatch.setattr(previous_package, "resolve_previous_package", unavailable)
     prepared = bench_suites.prepare_previous_release(say=lambda _: None)
-    assert asked == [("airbyte-source-faker", asked[0][1])] and asked[0][1]
+    metadata = load_metadata(bench_suites.FAKER)
+    assert metadata is not None
+    assert asked == [("airbyte-source-faker", metadata.data.dockerImageTag)]  # the release before the one tested
     assert prepared["prepared"] is False and prepared["why"].startswith("airbyte-source-faker: no release before")
 
 
