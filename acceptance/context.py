@@ -166,6 +166,14 @@ class AcceptanceContext:
         except catalogs.CatalogError as error:
             raise InputFileError(self.loaded.resolve(inputs.configured_catalog_path), str(error), key) from None
 
+    def basic_read_catalog(self, entry: Any, discovered: dict[str, Any]) -> dict[str, Any]:
+        """The catalog a basic_read entry reads with (test_basic_read, update_expected_records): its configured
+        catalog file at low strictness; at high strictness or without a file, every discovered stream minus the
+        entry's empty streams."""
+        from_file = bool(entry.configured_catalog_path) and not self.loaded.config.is_high_strictness
+        return self.configured_catalog(entry, discovered, from_file=from_file,
+                                       exclude=tuple(stream.name for stream in entry.empty_streams or []))
+
     def load_spec_file(self, relative_path: str, key: str) -> Any:
         """An expected spec: JSON or YAML; a low-code `manifest.yaml` yields its `spec.connection_specification`."""
         path = self.loaded.resolve(relative_path)

@@ -136,10 +136,7 @@ def read_and_check(acceptance: AcceptanceContext, inputs: Any, config: Any, cata
 def basic_read(acceptance: AcceptanceContext, inputs: Any, connector_config: Any,
                discovered_catalog: dict[str, Any], deadline: Deadline) -> BasicRead:
     """The entry's read, once per session; a failed read fails every test that needs it."""
-    # At high strictness (or without a file) the catalog is every discovered stream minus the empty ones.
-    from_file = bool(inputs.configured_catalog_path) and strictness(acceptance.loaded) != "high"
-    catalog = acceptance.configured_catalog(inputs, discovered_catalog, from_file=from_file,
-                                            exclude=tuple(empty_stream_names(inputs)))
+    catalog = acceptance.basic_read_catalog(inputs, discovered_catalog)
     outcome = acceptance.memo("basic_read", {"entry": inputs.location, "catalog": catalog, "config": connector_config},
                               lambda: read_and_check(acceptance, inputs, connector_config, catalog,
                                                      deadline.remaining()))
