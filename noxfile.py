@@ -22,11 +22,11 @@ import nox
 sys.path.insert(0, str(Path(__file__).parent))
 
 from acceptance import registry
-from acceptance.backend import docker_client
 from acceptance.errors import UserError
+from acceptance.runner.backend import docker_client
 from tasks import acceptance as acceptance_task
-from tasks.build import build_virtualenv
-from tasks.image_build import build_image
+from tasks.builder.image import build_image
+from tasks.builder.virtualenv import build_virtualenv
 
 nox.options.default_venv_backend = "none"
 nox.options.sessions = ["lint", "tests"]
@@ -248,7 +248,7 @@ def bench(session: nox.Session) -> None:
     """
     import shlex
 
-    from tasks.bench import main as run_bench
+    from tasks.bench.throughput import main as run_bench
 
     command = shlex.join(["nox", "-s", "bench", *(["--", *session.posargs] if session.posargs else [])])
     try:
@@ -281,7 +281,7 @@ def base_image(session: nox.Session) -> None:
     """
     import argparse
 
-    from tasks.base_image import DEFAULT_TAGS, build_base_image
+    from tasks.builder.base_image import DEFAULT_TAGS, build_base_image
 
     parser = argparse.ArgumentParser(prog="nox -s base_image --", exit_on_error=False)
     parser.add_argument("--force", action="store_true", help="rebuild even when the image exists")

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from filelock import FileLock
 
 from acceptance.files import write_atomically
-from acceptance.protocol import dumps, loads
+from acceptance.protocol.messages import dumps, loads
 
 T = TypeVar("T")
 

@@ -14,21 +14,21 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
-from acceptance import catalog as catalogs
-from acceptance.backend import Backend
 from acceptance.cache import Cache, digest
-from acceptance.config import LoadedConfig
+from acceptance.config.metadata import Metadata, load_metadata
+from acceptance.config.models import LoadedConfig
 from acceptance.errors import InputFileError, UserError
-from acceptance.metadata import Metadata, load_metadata
-from acceptance.protocol import Message, loads
+from acceptance.protocol import catalog as catalogs
+from acceptance.protocol.messages import Message, loads
 from acceptance.runner import ConnectorRunner, LocalRunner, RunResult
 from acceptance.runner import base as commands
+from acceptance.runner.backend import Backend
 from acceptance.runner.spool import MessageSpool
 from acceptance.runner.timing import RunLog, TimedRunner
 from acceptance.secrets import Masker, secret_values
 
 if TYPE_CHECKING:  # imported where used: only the spec and discovery suites look for the previous release
-    from acceptance.previous_release import PreviousRelease, Unavailable
+    from acceptance.compat.previous_release import PreviousRelease, Unavailable
 
 T = TypeVar("T")
 
@@ -244,7 +244,7 @@ class AcceptanceContext:
     def previous_release(self, previous_connector_version: str, disable_for_version: str | None = None
                          ) -> PreviousRelease | Unavailable:
         """The previous release (resolved once per session and version), or why it is not there."""
-        from acceptance.previous_release import find_previous_release
+        from acceptance.compat.previous_release import find_previous_release
 
         key = ("previous", previous_connector_version, disable_for_version)
         if key not in self._previous:

@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 
 from acceptance import registry
-from acceptance.backend import BACKENDS, choose_backend
 from acceptance.cache import Cache, default_cache_dir
-from acceptance.config import LoadedConfig, load_config
+from acceptance.config.models import LoadedConfig, load_config
 from acceptance.context import AcceptanceContext, Deadline, PreviousOptions
 from acceptance.errors import ConfigError, InputFileError, UserError
-from acceptance.report import SUITE_ATTRIBUTE, ProgressRunner, ReportDir, Reporter, session_name
+from acceptance.report.reporter import SUITE_ATTRIBUTE, ProgressRunner, ReportDir, Reporter, session_name
+from acceptance.runner.backend import BACKENDS, choose_backend
 from acceptance.runner.timing import TIMINGS_ENV
 from acceptance.secrets import Masker
 

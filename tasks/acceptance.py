@@ -10,16 +10,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from acceptance.backend import BACKENDS, docker_client
 from acceptance.cache import default_cache_dir
-from acceptance.config import load_config
-from acceptance.connector import resolve_command
+from acceptance.config.metadata import load_metadata
+from acceptance.config.models import load_config
 from acceptance.errors import UserError
-from acceptance.metadata import load_metadata
 from acceptance.plugin import SUITES_DIR
-from tasks.build import build_virtualenv, requirement_for
+from acceptance.runner.backend import BACKENDS, docker_client
+from acceptance.runner.command import resolve_command
+from tasks.builder.image import build_image
+from tasks.builder.virtualenv import build_virtualenv, requirement_for
 from tasks.connectors import connectors_root, find_connector, list_connectors, modified_connectors
-from tasks.image_build import build_image
 
 # One id per nox invocation (noxfile imports this module once): every suite session of the run writes into the same
 # report folder, and the sessions a previous run left there are dropped.

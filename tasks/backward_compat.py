@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from acceptance import registry
-from acceptance.backward_compat import Comparison, Verdict, compare_catalogs, compare_specs, version_findings
+from acceptance.compat.previous_release import PreviousRelease, Unavailable, current_version
+from acceptance.compat.verdicts import Comparison, Verdict, compare_catalogs, compare_specs, version_findings
 from acceptance.context import AcceptanceContext
 from acceptance.errors import UserError
-from acceptance.previous_release import PreviousRelease, Unavailable, current_version
 from acceptance.runner.base import RunResult
 from tasks.comparison import ComparisonArgs, Say, first_entry, open_context, previous_settings, write_report
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from acceptance.backend import choose_backend
 from acceptance.cache import Cache
-from acceptance.config import load_config
+from acceptance.compat.previous_image import DEFAULT_PREVIOUS_VERSION
+from acceptance.config.models import load_config
 from acceptance.context import AcceptanceContext, PreviousOptions
 from acceptance.errors import UserError
 from acceptance.files import write_atomically
-from acceptance.previous import DEFAULT_PREVIOUS_VERSION
+from acceptance.runner.backend import choose_backend
 from tasks.acceptance import AcceptanceArgs, default_report_dir, prepare_backend
 from tasks.acceptance import parse_args as parse_acceptance_args
 

@@ -15,14 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from acceptance import catalog as catalogs
 from acceptance import registry
-from acceptance.config import ignored_field_paths
+from acceptance.config.models import ignored_field_paths
 from acceptance.context import AcceptanceContext, PreviousOptions
 from acceptance.errors import UserError
 from acceptance.files import write_atomically
-from acceptance.protocol import dumps, record_of
-from acceptance.records import primary_key_value, remove_fields
+from acceptance.protocol import catalog as catalogs
+from acceptance.protocol.messages import dumps, record_of
+from acceptance.protocol.records import primary_key_value, remove_fields
 from tasks.acceptance import parse_args as parse_acceptance_args
 from tasks.comparison import ComparisonArgs, open_context
 

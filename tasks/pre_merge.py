@@ -21,14 +21,14 @@ from tabulate import tabulate
 
 from acceptance import registry
 from acceptance.checks.attributes import check_allowed_hosts
-from acceptance.config import load_config, validation_problems
-from acceptance.connector import VENV_DIR, venv_bin
+from acceptance.compat.previous_release import Unavailable
+from acceptance.compat.versioning import parse_version
+from acceptance.config.metadata import METADATA_FILE, read_yaml
+from acceptance.config.models import load_config, validation_problems
 from acceptance.context import AcceptanceContext
 from acceptance.errors import UserError
 from acceptance.findings import render_findings
-from acceptance.metadata import METADATA_FILE, read_yaml
-from acceptance.previous_release import Unavailable
-from acceptance.versioning import parse_version
+from acceptance.runner.command import VENV_DIR, venv_bin
 from tasks.backward_compat import judge
 from tasks.comparison import ComparisonArgs, open_context, previous_settings
 from tasks.parallel import run_suites

@@ -12,14 +12,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from acceptance import catalog as catalogs
 from acceptance import registry
-from acceptance.config import ignored_field_paths
+from acceptance.compat.previous_release import PreviousRelease, Unavailable
+from acceptance.compat.regression import RegressionReport, compare_reads
+from acceptance.config.models import ignored_field_paths
 from acceptance.context import AcceptanceContext
 from acceptance.errors import UserError
-from acceptance.previous_release import PreviousRelease, Unavailable
-from acceptance.records import remove_fields
-from acceptance.regression import RegressionReport, compare_reads
+from acceptance.protocol import catalog as catalogs
+from acceptance.protocol.records import remove_fields
 from acceptance.runner import base as commands
 from acceptance.runner.base import RunResult
 from tasks.comparison import ComparisonArgs, Say, first_entry, open_context, previous_settings, write_report

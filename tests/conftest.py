@@ -81,7 +81,7 @@ def short_name(nodeid: str) -> str:
 @pytest.fixture(scope="session")
 def docker_engine() -> Iterator[Any]:
     """A client for the machine's Docker engine; the test is skipped, with the reason, when none answers."""
-    from acceptance.backend import docker_client
+    from acceptance.runner.backend import docker_client
 
     found = docker_client()
     if found is None:

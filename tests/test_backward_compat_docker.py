@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from tasks.backward_compat import run_backward_compat
+from tasks.builder.image import build_image
 from tasks.comparison import parse_args
-from tasks.image_build import build_image
 from tests.conftest import AcceptanceOutcome
 
 PYTHON_SOURCE = Path(__file__).parent / "connectors" / "python-source"

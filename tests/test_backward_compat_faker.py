@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-from acceptance.connector import venv_bin
+from acceptance.runner.command import venv_bin
 from tasks.backward_compat import run_backward_compat
-from tasks.build import build_virtualenv
+from tasks.builder.virtualenv import build_virtualenv
 from tasks.comparison import parse_args
 from tasks.regression import run_regression
 

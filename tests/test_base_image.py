@@ -15,9 +15,9 @@ import docker.errors
 import pytest
 
 from acceptance.errors import UserError
-from acceptance.protocol import parse_line
-from tasks import base_image
-from tasks.base_image import BASE_LABEL, DEFAULT_TAGS, build_base_image, debian_mirror, import_changes
+from acceptance.protocol.messages import parse_line
+from tasks.builder import base_image
+from tasks.builder.base_image import BASE_LABEL, DEFAULT_TAGS, build_base_image, debian_mirror, import_changes
 
 # An "Option B" connector, as the reference writes its Dockerfile: no network is needed to install it (a setup.py
 # without pyproject.toml builds with the setuptools Debian ships, without build isolation).

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from tasks import bench
+from tasks.bench import throughput as bench
 
 SMALL_SIZES = ["--records-wide", "300", "--baseline-lines", "200", "--memory-records", "200", "400"]
 JSON_KEYS = {"command", "seconds", "machine", "sizes", "inputs", "throughput", "memory", "targets", "passed", "suites",
@@ -191,7 +191,7 @@ def _run(wall: float, connector: float, commands: dict[str, int]) -> dict[str, A
 ])
 def test_whole_run_table_says_how_the_previous_release_was_prepared(previous: dict[str, Any] | None,
                                                                     shown: str) -> None:
-    from tasks.bench_suites import suites_table
+    from tasks.bench.suites import suites_table
 
     result = {"count": 10_000, "previous_release": previous, "cold": _run(30.0, 26.0, {"spec": 2}),
               "warm": _run(25.0, 22.0, {"read": 7}), "parallel": _run(16.0, 27.0, {"spec": 2})}
@@ -201,10 +201,9 @@ def test_whole_run_table_says_how_the_previous_release_was_prepared(previous: di
 
 
 def test_preparing_the_previous_release_reports_why_it_is_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
-    from acceptance import previous_package
-    from acceptance.metadata import load_metadata
-    from tasks import bench_suites
-
+    from acceptance.compat import previous_package
+    from acceptance.config.metadata import load_metadata
+    from tasks.bench import suites as bench_suites
     asked: list[tuple[str, str]] = []
 
     def unavailable(package: str, current: str, **_: Any) -> previous_package.Unavailable:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from acceptance.catalog import (
+from acceptance.protocol.catalog import (
     INVALID_STREAM_NAME,
     CatalogError,
     configured_catalog_problems,

@@ -3,7 +3,7 @@
 `tests/connectors/client-container-source` has no config or records of its own: its client container's setup
 generates them (from the secrets at /tmp/config.json) into `integration_tests/generated/`, which is copied back to
 the host. Its teardown, between-syncs and final-teardown commands print a line; the plugin logs every command it
-runs (with its output) on the `acceptance.client_container` logger, which is how these tests count them.
+runs (with its output) on the `acceptance.runner.client_container` logger, which is how these tests count them.
 
 The Docker tests skip with a reason when no engine answers; the base image is built when missing (about a minute).
 """
@@ -27,16 +27,16 @@ import docker.errors
 import pytest
 import yaml
 
-from acceptance.client_container import (
+from acceptance.config.models import ClientContainerConfig
+from acceptance.errors import InputFileError, UserError
+from acceptance.plugin import SUITES_DIR
+from acceptance.runner.client_container import (
     CLIENT_ROLE_LABEL,
     ClientContainer,
     ClientContainerError,
     ClientContainers,
     context_digest,
 )
-from acceptance.config import ClientContainerConfig
-from acceptance.errors import InputFileError, UserError
-from acceptance.plugin import SUITES_DIR
 from acceptance.runner.docker import CONTAINER_LABEL, OWNER_PID_LABEL
 from acceptance.secrets import MASK, Masker
 
@@ -57,7 +57,7 @@ def engine() -> Iterator[docker.DockerClient]:
         client.ping()
     except Exception as error:
         pytest.skip(f"no Docker engine answers on this machine ({type(error).__name__})")
-    from tasks.base_image import DEFAULT_TAGS, build_base_image
+    from tasks.builder.base_image import DEFAULT_TAGS, build_base_image
 
     try:
         build_base_image(DEFAULT_TAGS, say=lambda _: None)  # reused when present

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from acceptance.compat import (
+from acceptance.compat.differences import (
     CompatInputError,
     Difference,
     breaking,

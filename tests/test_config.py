@@ -1,4 +1,4 @@
-"""Tests of `acceptance.config`: models, defaults, legacy migration, notices, errors and strictness rules."""
+"""Tests of `acceptance.config.models`: models, defaults, legacy migration, notices, errors and strictness rules."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from acceptance.config import (
+from acceptance.config.models import (
     LEGACY_NOTICE,
     MANDATORY_AT_HIGH,
     SUITE_NAMES,

@@ -1,4 +1,4 @@
-"""Configs generated from the previous spec, validated against the current one (acceptance.config_examples).
+"""Configs generated from the previous spec, validated against the current one (acceptance.compat.config_examples).
 
 Every kind of change comes as a compatible and a breaking variant. Specs: the real source-faker 7.2.1 spec, and two
 hand-written ones shaped like real API and database sources (oneOf auth with const discriminators, secrets, date-time
@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from acceptance.compat import breaking, diff_specs
-from acceptance.config_examples import RULE, ExamplesOutcome, generate_configs, previous_configs_rejected
+from acceptance.compat.config_examples import RULE, ExamplesOutcome, generate_configs, previous_configs_rejected
+from acceptance.compat.differences import breaking, diff_specs
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "tests" / "fixtures" / "specs"
@@ -367,7 +367,7 @@ def test_examples_do_not_depend_on_which_local_modules_are_imported(tmp_path: Pa
 def test_same_result_in_another_process_with_another_hash_seed() -> None:
     script = ("import json, sys\n"
               "from dataclasses import asdict\n"
-              "from acceptance.config_examples import previous_configs_rejected\n"
+              "from acceptance.compat.config_examples import previous_configs_rejected\n"
               "previous, current = json.load(sys.stdin)\n"
               "print(json.dumps(asdict(previous_configs_rejected(previous, current))))\n")
     done = subprocess.run([sys.executable, "-c", script], input=json.dumps(breaking_pair()), capture_output=True,

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from acceptance.connector import (
+from acceptance.errors import UserError
+from acceptance.runner.command import (
     BuildRecord,
     ConnectorCommand,
     connector_identity,
     declared_console_scripts,
     resolve_command,
 )
-from acceptance.errors import UserError
 
 
 def make_folder(tmp_path: Path, *, main: bool = False, name: str = "source-x") -> Path:

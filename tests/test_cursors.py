@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from acceptance.cursors import (
+from acceptance.protocol.cursors import (
     MISSING,
     CursorError,
     CursorType,

@@ -12,7 +12,7 @@ from tests.conftest import AcceptanceOutcome
 
 docker = pytest.importorskip("docker")
 
-from acceptance.backend import docker_client  # noqa: E402
+from acceptance.runner.backend import docker_client  # noqa: E402
 
 CONNECTORS = Path(__file__).parent / "connectors"
 IMAGE_TESTS = {"test_image_labels[inputs0]", "test_image_environment_variables[inputs0]"}
@@ -27,7 +27,7 @@ def engine() -> object:
     try:
         client.images.get("airbyte/python-connector-base:local")
     except Exception:
-        from tasks.base_image import DEFAULT_TAGS, build_base_image
+        from tasks.builder.base_image import DEFAULT_TAGS, build_base_image
 
         build_base_image(list(DEFAULT_TAGS), say=lambda _: None)
     return client
@@ -35,7 +35,7 @@ def engine() -> object:
 
 @pytest.fixture(scope="module")
 def built(engine: object) -> dict[str, str]:
-    from tasks.image_build import build_image
+    from tasks.builder.image import build_image
 
     return {name: build_image(CONNECTORS / name, say=lambda _: None).tag
             for name in ("dockerfile-source", "python-source")}

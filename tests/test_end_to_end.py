@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from acceptance import registry
-from acceptance.backend import docker_client
-from acceptance.connector import venv_bin
-from tasks.build import build_virtualenv
+from acceptance.runner.backend import docker_client
+from acceptance.runner.command import venv_bin
+from tasks.builder.virtualenv import build_virtualenv
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKER = ROOT / "connectors" / "source-faker"
@@ -118,7 +118,7 @@ def test_source_faker_builds_into_an_image_and_passes_every_suite_in_docker(tmp_
     client = docker_client()
     if client is None:
         pytest.skip("no Docker engine answers: the Docker end-to-end test needs one")
-    from tasks.base_image import DEFAULT_TAGS, build_base_image
+    from tasks.builder.base_image import DEFAULT_TAGS, build_base_image
 
     build_base_image(list(DEFAULT_TAGS), say=lambda _: None)  # reused when present
     result = subprocess.run(

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft7Validator
 
-from acceptance.formats import FORMAT_CHECKER, FORMAT_VALIDATORS, is_date_time
+from acceptance.protocol.formats import FORMAT_CHECKER, FORMAT_VALIDATORS, is_date_time
 
 VALID: dict[str, list[str]] = {
     "date-time": [

@@ -24,9 +24,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from acceptance.backend import Backend, network_allowed
 from acceptance.cache import Cache, digest
-from acceptance.config import (
+from acceptance.config.metadata import METADATA_FILE, Metadata, load_metadata
+from acceptance.config.models import (
     CONFIG_FILE_NAME,
     SUITE_NAMES,
     AcceptanceTestConfig,
@@ -37,8 +37,8 @@ from acceptance.config import (
 )
 from acceptance.context import AcceptanceContext
 from acceptance.errors import ConfigError, InputFileError
-from acceptance.metadata import METADATA_FILE, Metadata, load_metadata
-from acceptance.protocol import MESSAGE_TYPES, loads, parse_line
+from acceptance.protocol.messages import MESSAGE_TYPES, loads, parse_line
+from acceptance.runner.backend import Backend, network_allowed
 from acceptance.secrets import LIKELY_SECRET_NAMES, MASK, Masker, secret_values
 
 FUZZ = settings(max_examples=300, derandomize=True, database=None, deadline=None,

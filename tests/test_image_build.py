@@ -21,11 +21,10 @@ import docker.errors
 import pytest
 import yaml
 
+from acceptance.config.metadata import load_metadata
 from acceptance.errors import UserError
-from acceptance.metadata import load_metadata
 from acceptance.runner.docker import CONTAINER_LABEL
-from tasks.build import BuildError
-from tasks.image_build import (
+from tasks.builder.image import (
     BUILD_LABEL,
     DERIVED_DOCKERFILE,
     INPUTS_LABEL,
@@ -44,6 +43,7 @@ from tasks.image_build import (
     image_tag,
     normalize_image_ref,
 )
+from tasks.builder.virtualenv import BuildError
 
 TESTS_DIR = Path(__file__).parent
 DOCKERFILE_SOURCE = TESTS_DIR / "connectors" / "dockerfile-source"

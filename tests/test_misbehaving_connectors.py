@@ -34,7 +34,7 @@ from typing import Any
 
 import pytest
 
-from acceptance.protocol import NON_PROTOCOL
+from acceptance.protocol.messages import NON_PROTOCOL
 from acceptance.runner import local
 from acceptance.runner.base import MAX_NON_PROTOCOL_CHARS, MAX_STDERR_LINE_CHARS, STDERR_TAIL_LINES, RunResult
 from acceptance.runner.local import LocalRunner

@@ -15,11 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from acceptance import catalog as catalogs
 from acceptance.checks.basic_read import StrictDraft7Validator, compile_fast_check
-from acceptance.connector import venv_bin
-from acceptance.formats import FORMAT_CHECKER, FORMAT_VALIDATORS
-from acceptance.native_validation import (
+from acceptance.protocol import catalog as catalogs
+from acceptance.protocol.formats import FORMAT_CHECKER, FORMAT_VALIDATORS
+from acceptance.protocol.native_validation import (
     FORMAT_PATTERNS,
     RECORD_ENVELOPE_SCHEMA,
     compile_native_record_check,
@@ -27,6 +26,7 @@ from acceptance.native_validation import (
 )
 from acceptance.runner import LocalRunner
 from acceptance.runner.base import discover, read
+from acceptance.runner.command import venv_bin
 
 FAKER = Path(__file__).parent.parent / "connectors" / "source-faker"
 

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from packaging.version import Version
 
-import acceptance.previous_package as previous_package
-from acceptance.previous import Unavailable
-from acceptance.previous_package import (
+import acceptance.compat.previous_package as previous_package
+from acceptance.compat.previous_image import Unavailable
+from acceptance.compat.previous_package import (
     DESCRIBE,
     RECORD,
     PreviousPackage,

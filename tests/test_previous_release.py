@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from acceptance.previous import (
+from acceptance.compat.previous_image import (
     REGISTRY_ENV,
     PreviousImage,
     Unavailable,

@@ -1,4 +1,4 @@
-"""acceptance.records: order-insensitive digests, ignored-field removal, primary keys, diffs, projection."""
+"""acceptance.protocol.records: order-insensitive digests, ignored-field removal, primary keys, diffs, projection."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from acceptance.records import (
+from acceptance.protocol.records import (
     DIGEST_SIZE,
     canonical_digest,
     describe_primary_key,

@@ -6,8 +6,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from acceptance.protocol import parse_line
-from acceptance.regression import RegressionReport, StreamRegression, compare_reads, json_type
+from acceptance.compat.regression import RegressionReport, StreamRegression, compare_reads, json_type
+from acceptance.protocol.messages import parse_line
 from acceptance.runner.spool import MessageSpool
 
 

@@ -21,7 +21,7 @@ import docker.errors
 import pytest
 
 from acceptance.errors import UserError
-from acceptance.protocol import is_non_protocol
+from acceptance.protocol.messages import is_non_protocol
 from acceptance.runner import docker as docker_runner
 from acceptance.runner.base import MAX_STDERR_LINE_CHARS, STDERR_TAIL_LINES, RunResult
 from acceptance.runner.docker import CONTAINER_LABEL, DockerRunner, remove_leftover_containers
@@ -106,7 +106,7 @@ def client(docker_engine: docker.DockerClient) -> docker.DockerClient:
 
 @pytest.fixture(scope="module")
 def image(client: docker.DockerClient) -> str:
-    from tasks.base_image import DEFAULT_TAGS, build_base_image
+    from tasks.builder.base_image import DEFAULT_TAGS, build_base_image
 
     try:
         base_id = build_base_image(DEFAULT_TAGS, say=lambda _: None)  # reused when present

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from acceptance.protocol import NON_PROTOCOL, is_non_protocol
+from acceptance.protocol.messages import NON_PROTOCOL, is_non_protocol
 from acceptance.runner import base, local, spool
 from acceptance.runner.base import MAX_STDERR_LINE_CHARS, STDERR_TAIL_LINES, RunResult
 from acceptance.runner.local import LocalRunner

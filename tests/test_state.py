@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from acceptance.state import (
+from acceptance.protocol.state import (
     StateTracker,
     next_read_state,
     state_input_of,

@@ -9,7 +9,7 @@ import pytest
 from acceptance.errors import ConnectorNotFoundError, UserError
 from tasks import connectors
 from tasks.acceptance import AcceptanceArgs, parse_args, pytest_command
-from tasks.build import BuildError, Requirement, requirement_for
+from tasks.builder.virtualenv import BuildError, Requirement, requirement_for
 from tasks.connectors import CONNECTORS_ROOT_ENV, connectors_root, find_connector, list_connectors
 
 

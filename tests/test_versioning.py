@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from acceptance.compat import Difference
+from acceptance.compat.differences import Difference
+from acceptance.compat.versioning import check_version_bump, exit_code_for
 from acceptance.findings import Finding
-from acceptance.versioning import check_version_bump, exit_code_for
 
 BREAKING = [Difference(rule="field_removed", path="/properties/api_key", breaking=True, message="removed")]
 SAFE = [Difference(rule="field_added", path="/properties/extra", breaking=False, message="added")]

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from typing import Any
 
 from acceptance.findings import Finding
-from acceptance.jsonschema_helpers import find_property, pointer
+from acceptance.protocol.jsonschema_helpers import find_property, pointer
 
 _REFERENCE = re.compile(r"\$\{([^}]*)\}")
 

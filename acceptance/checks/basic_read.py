@@ -21,9 +21,13 @@ from jsonschema import Draft7Validator, TypeChecker, ValidationError, validators
 from jsonschema.exceptions import SchemaError
 
 from acceptance.findings import Finding
-from acceptance.formats import FORMAT_CHECKER, FORMAT_VALIDATORS
-from acceptance.jsonschema_helpers import json_type, pointer, types_of
-from acceptance.native_validation import RECORD_ENVELOPE_SCHEMA, compile_native_record_check, record_envelope_valid
+from acceptance.protocol.formats import FORMAT_CHECKER, FORMAT_VALIDATORS
+from acceptance.protocol.jsonschema_helpers import json_type, pointer, types_of
+from acceptance.protocol.native_validation import (
+    RECORD_ENVELOPE_SCHEMA,
+    compile_native_record_check,
+    record_envelope_valid,
+)
 
 Message = dict[str, Any]
 StreamKey = tuple[str | None, str]  # (namespace, name)

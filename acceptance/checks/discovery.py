@@ -15,7 +15,7 @@ from jsonschema import Draft7Validator
 
 from acceptance.checks.connection import trace_error_summary
 from acceptance.findings import Finding
-from acceptance.jsonschema_helpers import find_property, iter_keywords, pointer, types_of
+from acceptance.protocol.jsonschema_helpers import find_property, iter_keywords, pointer, types_of
 
 Catalog = dict[str, Any]
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from acceptance.findings import Finding
-from acceptance.protocol import loads
-from acceptance.records import (
+from acceptance.protocol.messages import loads
+from acceptance.protocol.records import (
     canonical_digest,
     describe_primary_key,
     diff_paths,

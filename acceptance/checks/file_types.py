@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from acceptance.findings import Finding
-from acceptance.protocol import record_of
+from acceptance.protocol.messages import record_of
 
 FILE_URL_FIELD = "_ab_source_file_url"
 REQUIRED_FILE_TYPES = (".avro", ".csv", ".jsonl", ".parquet")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from acceptance.findings import Finding
-from acceptance.records import (
+from acceptance.protocol.records import (
     canonical_digest,
     describe_primary_key,
     diff_paths,

@@ -18,7 +18,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from acceptance.cursors import (
+from acceptance.findings import Finding
+from acceptance.protocol.cursors import (
     DATE_TYPES,
     MISSING,
     CursorError,
@@ -34,10 +35,9 @@ from acceptance.cursors import (
     record_cursor_value,
     state_cursor_value,
 )
-from acceptance.findings import Finding
-from acceptance.jsonschema_helpers import json_type, pointer
-from acceptance.protocol import record_of, record_stream
-from acceptance.state import (
+from acceptance.protocol.jsonschema_helpers import json_type, pointer
+from acceptance.protocol.messages import record_of, record_stream
+from acceptance.protocol.state import (
     StateInput,
     StreamKey,
     descriptor_key,

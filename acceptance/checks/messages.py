@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from acceptance.findings import Finding
-from acceptance.protocol import Message
+from acceptance.protocol.messages import Message
 
 
 def check_exactly_one(messages: list[Message], message_type: str) -> list[Finding]:

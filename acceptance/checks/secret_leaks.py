@@ -16,8 +16,8 @@ from typing import Any
 import orjson
 
 from acceptance.findings import Finding
-from acceptance.jsonschema_helpers import pointer
-from acceptance.protocol import Message, dumps, record_stream
+from acceptance.protocol.jsonschema_helpers import pointer
+from acceptance.protocol.messages import Message, dumps, record_stream
 from acceptance.secrets import MASK
 
 CHECK = "secret_never_in_the_output"

@@ -23,7 +23,7 @@ from jsonschema.exceptions import ValidationError
 from pydantic import ValidationError as ModelError
 
 from acceptance.findings import Finding
-from acceptance.jsonschema_helpers import (
+from acceptance.protocol.jsonschema_helpers import (
     JsonPath,
     find_property,
     iter_keys,

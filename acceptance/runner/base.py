@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from acceptance.protocol import Message, as_log_line, dumps, is_non_protocol, trace_errors
+from acceptance.protocol.messages import Message, as_log_line, dumps, is_non_protocol, trace_errors
 from acceptance.runner.spool import MessageSpool
 from acceptance.secrets import Masker
 

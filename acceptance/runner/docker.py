@@ -25,7 +25,7 @@ import requests.exceptions
 from docker.models.containers import Container
 
 from acceptance.errors import UserError
-from acceptance.protocol import as_log_line, parse_line
+from acceptance.protocol.messages import as_log_line, parse_line
 from acceptance.runner.base import (
     DROPPED_HEAD_BYTES,
     INPUT_FILES,

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from acceptance.protocol import as_log_line, parse_line
+from acceptance.protocol.messages import as_log_line, parse_line
 from acceptance.runner.base import (
     DROPPED_HEAD_BYTES,
     INPUT_FILES,

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from acceptance.protocol import Message, dumps, parse_line
+from acceptance.protocol.messages import Message, dumps, parse_line
 
 # Small outputs (spec, check, discover) stay in memory; a read of millions of records spills to a temp file.
 IN_MEMORY_BYTES = 8 * 1024 * 1024

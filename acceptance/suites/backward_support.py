@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from acceptance.backward_compat import Comparison, version_findings
-from acceptance.compat import render_table
+from acceptance.compat.differences import render_table
+from acceptance.compat.previous_release import PreviousRelease, Unavailable, current_version
+from acceptance.compat.verdicts import Comparison, version_findings
 from acceptance.context import AcceptanceContext, Deadline
 from acceptance.findings import errors, render_findings
-from acceptance.previous_release import PreviousRelease, Unavailable, current_version
 from acceptance.suites.support import AcceptanceWarning
 
 

@@ -11,17 +11,17 @@ from typing import Any
 
 import pytest
 
-from acceptance import catalog as catalogs
 from acceptance.checks import basic_read as checks
 from acceptance.checks.expected_records import ExpectedRecordsMatcher, expected_streams_coverage, load_expected_records
 from acceptance.checks.file_types import FileTypesTracker, check_file_types_present
 from acceptance.checks.secret_leaks import SecretLeakFinder
-from acceptance.config import ignored_field_paths
+from acceptance.config.models import ignored_field_paths
 from acceptance.context import AcceptanceContext, Deadline
 from acceptance.errors import InputFileError
 from acceptance.findings import Finding
 from acceptance.plugin import strictness
-from acceptance.protocol import record_stream
+from acceptance.protocol import catalog as catalogs
+from acceptance.protocol.messages import record_stream
 from acceptance.runner.base import RunResult
 from acceptance.runner.spool import watching
 from acceptance.suites.conftest import assert_strictness

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from acceptance.backward_compat import compare_catalogs
 from acceptance.checks import discovery as checks
+from acceptance.compat.verdicts import compare_catalogs
 from acceptance.context import AcceptanceContext, Deadline
-from acceptance.protocol import catalog_problems
+from acceptance.protocol.messages import catalog_problems
 from acceptance.runner.base import RunResult
 from acceptance.suites.backward_support import assert_backward_compatible, previous_release_or_skip
 from acceptance.suites.support import assert_no_findings, fail_run, protocol_findings

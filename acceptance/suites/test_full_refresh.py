@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from acceptance import catalog as catalogs
 from acceptance.checks.full_refresh import SequentialReadsFeed, check_emitted_at_increases, compare_sequential_reads
-from acceptance.config import ignored_field_paths
+from acceptance.config.models import ignored_field_paths
 from acceptance.context import AcceptanceContext, Deadline
+from acceptance.protocol import catalog as catalogs
 from acceptance.runner.base import RunResult
 from acceptance.runner.spool import watching
 from acceptance.suites.conftest import assert_strictness

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from acceptance import catalog as catalogs
 from acceptance.checks import incremental as checks
 from acceptance.context import AcceptanceContext, Deadline
 from acceptance.findings import Finding
 from acceptance.plugin import strictness
+from acceptance.protocol import catalog as catalogs
+from acceptance.protocol.state import StateTracker, next_read_state
 from acceptance.runner.base import RunResult
-from acceptance.state import StateTracker, next_read_state
 from acceptance.suites.conftest import assert_strictness
 from acceptance.suites.support import assert_no_findings, fail_run
 

@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from acceptance.backend import docker_client
-from acceptance.backward_compat import compare_specs
 from acceptance.checks import spec as checks
 from acceptance.checks.image import check_entrypoint_environment, check_image_labels
 from acceptance.checks.messages import check_exactly_one
+from acceptance.compat.verdicts import compare_specs
 from acceptance.context import AcceptanceContext, Deadline
-from acceptance.protocol import connector_specification_problems
+from acceptance.protocol.messages import connector_specification_problems
+from acceptance.runner.backend import docker_client
 from acceptance.runner.base import RunResult
 from acceptance.suites.backward_support import assert_backward_compatible, previous_release_or_skip
 from acceptance.suites.support import assert_no_findings, fail_run, protocol_findings

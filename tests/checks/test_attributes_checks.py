@@ -170,7 +170,7 @@ def test_suggested_stream_not_discovered() -> None:
 
 
 def test_suggested_streams_read_from_a_metadata_model_dump() -> None:
-    from acceptance.metadata import Metadata
+    from acceptance.config.metadata import Metadata
 
     metadata = Metadata.model_validate({"data": {"name": "x", "suggestedStreams": {"streams": ["users"]},
                                                  "allowedHosts": {"hosts": []}}})

@@ -22,7 +22,7 @@ from acceptance.checks.basic_read import (
     compile_fast_check,
 )
 from acceptance.findings import Finding
-from acceptance.formats import FORMAT_CHECKER
+from acceptance.protocol.formats import FORMAT_CHECKER
 
 SECRET = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from acceptance.config import BasicReadTestConfig
+from acceptance.config.models import BasicReadTestConfig
 from acceptance.runner.base import RunResult
 from acceptance.runner.spool import MessageSpool
 from acceptance.secrets import Masker

@@ -20,7 +20,7 @@ from acceptance.checks.incremental import (
     sample_checkpoints,
     slice_checkpoints,
 )
-from acceptance.config import FutureStateCursorFormatConfig
+from acceptance.config.models import FutureStateCursorFormatConfig
 from acceptance.findings import Finding, errors, warnings_of
 
 DATE_TIME = {"type": "string", "format": "date-time"}

@@ -6,10 +6,10 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from acceptance.config import LoadedConfig
-from acceptance.connector import ConnectorCommand, connector_identity, resolve_command
+from acceptance.config.metadata import Metadata, load_metadata
+from acceptance.config.models import LoadedConfig
 from acceptance.errors import UserError
-from acceptance.metadata import Metadata, load_metadata
+from acceptance.runner.command import ConnectorCommand, connector_identity, resolve_command
 
 BACKENDS = ("auto", "local", "docker")
 Kind = Literal["local", "docker"]

@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from acceptance.jsonschema_helpers import find_property, types_of
+from acceptance.protocol.jsonschema_helpers import find_property, types_of
 
 MICROS_PER_DAY = 86_400 * 1_000_000
 # How deep `state_cursor_value` looks for a key named like the cursor (root = depth 0).

@@ -1,7 +1,7 @@
 """Record-level regression between two releases: the same config read with the previous and the current release.
 
 Records are paired per stream by primary key (configured, else source-defined); a stream without one is compared
-as a multiset of whole-record digests, where "changed" has no meaning. Equality follows `acceptance.records`
+as a multiset of whole-record digests, where "changed" has no meaning. Equality follows `acceptance.protocol.records`
 (list order ignored, `1 == 1.0`), while the JSON *types* seen per field are reported apart (`1.0` -> `1` is a type
 change from number to integer, not a value change).
 
@@ -20,8 +20,8 @@ from typing import Any
 
 from tabulate import tabulate
 
-from acceptance import catalog as catalogs
-from acceptance.records import canonical_digest, primary_key_digest, primary_key_value, stream_records
+from acceptance.protocol import catalog as catalogs
+from acceptance.protocol.records import canonical_digest, primary_key_digest, primary_key_value, stream_records
 
 KeyPaths = list[list[str]]
 Fingerprint = tuple[tuple[str, ...], bytes]  # (sorted top-level field names, their value digests concatenated)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from acceptance.config import TOO_DEEP, read_yaml, validation_problems
+from acceptance.config.models import TOO_DEEP, read_yaml, validation_problems
 from acceptance.errors import ConfigError
 
 METADATA_FILE = "metadata.yaml"

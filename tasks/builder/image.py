@@ -71,11 +71,11 @@ import docker.errors
 import requests.exceptions
 from filelock import FileLock
 
-from acceptance.connector import CDK_SCRIPTS, IGNORED_ANYWHERE, IGNORED_AT_TOP, VENV_DIR
+from acceptance.config.metadata import METADATA_FILE, Metadata, load_metadata
 from acceptance.errors import BuildError
-from acceptance.metadata import METADATA_FILE, Metadata, load_metadata
+from acceptance.runner.command import CDK_SCRIPTS, IGNORED_ANYWHERE, IGNORED_AT_TOP, VENV_DIR
 from acceptance.runner.docker import CONTAINER_LABEL, container_labels, docker_client
-from tasks.build import Requirement, requirement_for
+from tasks.builder.virtualenv import Requirement, requirement_for
 
 Say = Callable[[str], None]
 How = Literal["dockerfile", "generated"]
@@ -309,7 +309,8 @@ class _Wheels:
 
 
 def _python_requirement(folder: Path) -> Requirement | None:
-    """What pip installs for the connector (`tasks.build.requirement_for`), or None when it is no Python package."""
+    """What pip installs for the connector (`tasks.builder.virtualenv.requirement_for`), or None when it is no
+    Python package."""
     metadata = load_metadata(folder)
     if not any((folder / name).is_file() for name in ("pyproject.toml", "setup.py")) and not (
         metadata and metadata.data.pypi_package

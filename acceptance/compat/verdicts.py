@@ -1,7 +1,7 @@
 """Backward compatibility verdicts: classified differences against the previous release, judged with the version.
 
 A difference that breaks users is fine when the version says so (a major bump with a `releases.breakingChanges`
-entry, see `acceptance.versioning`); the verdict fails exactly when a breaking difference is not declared, or the
+entry, see `acceptance.compat.versioning`); the verdict fails exactly when a breaking difference is not declared, or the
 version did not increase. The suites' `test_backward_compatibility` and `nox -s backward_compat` both use this.
 """
 
@@ -14,7 +14,7 @@ from typing import Any, Literal
 import semver
 from tabulate import tabulate
 
-from acceptance.compat import (
+from acceptance.compat.differences import (
     Difference,
     breaking,
     catalog_streams,
@@ -23,8 +23,8 @@ from acceptance.compat import (
     diff_specs,
     render_table,
 )
+from acceptance.compat.versioning import CHECK, check_version_bump
 from acceptance.findings import Finding, errors
-from acceptance.versioning import CHECK, check_version_bump
 
 Kind = Literal["spec", "catalog"]
 CONFIG_EXAMPLES = 100  # configs generated from the previous spec (reference §3.4 rule 8 uses up to 100)
@@ -52,7 +52,9 @@ def compare_specs(previous: Any, current: Any, examples: int = CONFIG_EXAMPLES) 
         return Comparison("spec", identical=True)
     comparison = Comparison("spec", diff_specs(before, after))
     if examples > 0:
-        from acceptance.config_examples import previous_configs_rejected  # hypothesis loads in ~1 s: only when needed
+        from acceptance.compat.config_examples import (
+            previous_configs_rejected,  # hypothesis loads in ~1 s: only when needed
+        )
 
         outcome = previous_configs_rejected(before, after, examples=examples)
         comparison.differences += outcome.differences

@@ -1,9 +1,10 @@
 """Backward compatibility by example: configs generated from the previous spec must validate against the current one.
 
-The structural diff (`acceptance.compat.diff_specs`) compares keywords; it cannot tell whether a lowered `maximum`, a
-tightened `pattern` or a new `allOf` rejects a config that a user saved with the previous version. Here configs are
-generated from the previous connectionSpecification and validated against the current one the way a connector does
-(Draft 7, no format checking, top-level `_` keys such as the CDK's `_limit` / `_page_size` dropped first).
+The structural diff (`acceptance.compat.differences.diff_specs`) compares keywords; it cannot tell whether a
+lowered `maximum`, a tightened `pattern` or a new `allOf` rejects a config that a user saved with the previous version.
+Here configs are generated from the previous connectionSpecification and validated against the current one the way
+a connector does (Draft 7, no format checking, top-level `_` keys such as the CDK's `_limit` / `_page_size`
+dropped first).
 
 Generation is deterministic (hypothesis derandomized, no example database) and bounded in time. hypothesis-jsonschema
 generates the leaf values (strings with patterns or formats, bounded numbers); objects, arrays, oneOf / anyOf / allOf
@@ -33,8 +34,8 @@ from hypothesis_jsonschema import from_schema
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import SchemaError, ValidationError
 
-from acceptance.compat import CompatInputError, Difference, connection_specification
-from acceptance.jsonschema_helpers import iter_schema_nodes, pointer
+from acceptance.compat.differences import CompatInputError, Difference, connection_specification
+from acceptance.protocol.jsonschema_helpers import iter_schema_nodes, pointer
 
 try:  # private: see _without_local_constants
     from hypothesis.internal.conjecture import providers as hypothesis_providers

@@ -1,5 +1,5 @@
 """The previous published PyPI release of a connector, installed in its own virtualenv: what the local backend
-compares the current connector against (the Docker backend uses an image, see `acceptance.previous`).
+compares the current connector against (the Docker backend uses an image, see `acceptance.compat.previous_image`).
 
 Which release: `previous_connector_version` when it names one (it must be published), else the highest published
 version strictly lower than the current one, pre-releases only when the current version is itself a pre-release.
@@ -33,10 +33,10 @@ from filelock import FileLock, Timeout
 from packaging.version import InvalidVersion, Version
 
 from acceptance.cache import default_cache_dir
-from acceptance.connector import CDK_SCRIPTS, venv_bin
+from acceptance.compat.previous_image import DEFAULT_PREVIOUS_VERSION, Unavailable
 from acceptance.errors import BuildError
 from acceptance.files import write_atomically
-from acceptance.previous import DEFAULT_PREVIOUS_VERSION, Unavailable
+from acceptance.runner.command import CDK_SCRIPTS, venv_bin
 
 __all__ = [
     "PreviousPackage", "Unavailable", "install_previous", "parse_index_versions", "previous_venv", "previous_version",

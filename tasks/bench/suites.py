@@ -25,12 +25,13 @@ from typing import Any
 
 from tabulate import tabulate
 
-from acceptance import previous_package, registry
-from acceptance.connector import venv_bin
-from acceptance.metadata import load_metadata
+from acceptance import registry
+from acceptance.compat import previous_package
+from acceptance.config.metadata import load_metadata
+from acceptance.runner.command import venv_bin
 from acceptance.runner.timing import TIMINGS_ENV
 from tasks.acceptance import AcceptanceArgs
-from tasks.build import build_virtualenv
+from tasks.builder.virtualenv import build_virtualenv
 from tasks.parallel import run_suites
 
 Say = Callable[[str], None]

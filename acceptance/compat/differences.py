@@ -29,7 +29,7 @@ from typing import Any
 
 from tabulate import tabulate
 
-from acceptance.jsonschema_helpers import JsonPath, pointer, types_of
+from acceptance.protocol.jsonschema_helpers import JsonPath, pointer, types_of
 
 # Keywords that change nothing a user or a destination relies on: never compared, stripped for rename detection.
 COSMETIC = {"description", "title", "order", "examples", "group", "display_type", "airbyte_hidden", "$comment"}
@@ -416,7 +416,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.kind == "spec":
         differences = diff_specs(documents[0], documents[1])
         if args.examples > 0:
-            from acceptance.config_examples import previous_configs_rejected  # hypothesis: imported only when used
+            from acceptance.compat.config_examples import (
+                previous_configs_rejected,  # hypothesis: imported only when used
+            )
 
             differences += previous_configs_rejected(connection_specification(documents[0]),
                                                      connection_specification(documents[1]),

@@ -41,7 +41,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from acceptance.config import ClientContainerConfig
+from acceptance.config.models import ClientContainerConfig
 from acceptance.errors import InputFileError, UserError
 from acceptance.runner.base import display_command
 from acceptance.secrets import Masker, secret_values

@@ -3,7 +3,8 @@
 Backward compatibility and regression runs compare the current connector with it. Where it comes from:
 
 - `--previous-image IMAGE` or `--previous-command CMD` (explicit: a user or a test names it);
-- Docker backend: `<repository>:<previous_connector_version>` (default `latest`), see `acceptance.previous`;
+- Docker backend: `<repository>:<previous_connector_version>` (default `latest`), see
+  `acceptance.compat.previous_image`;
 - local backend: the previous published version of metadata.yaml's `remoteRegistries.pypi.packageName` (the highest
   one below `dockerImageTag`, or `previous_connector_version` when it names one), installed in its own virtualenv.
 
@@ -20,13 +21,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from acceptance.backend import Backend, docker_client
-from acceptance.backward_compat import disabled_for
-from acceptance.config import LoadedConfig
-from acceptance.connector import ConnectorCommand, connector_identity
-from acceptance.metadata import Metadata
-from acceptance.previous import DEFAULT_PREVIOUS_VERSION, Unavailable, previous_image_name, resolve_previous_image
+from acceptance.compat.previous_image import (
+    DEFAULT_PREVIOUS_VERSION,
+    Unavailable,
+    previous_image_name,
+    resolve_previous_image,
+)
+from acceptance.compat.verdicts import disabled_for
+from acceptance.config.metadata import Metadata
+from acceptance.config.models import LoadedConfig
 from acceptance.runner import ConnectorRunner, LocalRunner
+from acceptance.runner.backend import Backend, docker_client
+from acceptance.runner.command import ConnectorCommand, connector_identity
 from acceptance.secrets import Masker
 
 __all__ = ["PreviousRelease", "Unavailable", "find_previous_release", "current_version"]
@@ -129,8 +135,7 @@ def _from_package(metadata: Metadata | None, version: str, disable_for_version: 
     current = metadata.data.dockerImageTag if metadata else None
     if not current:
         return Unavailable(package, f"{package}: metadata.yaml has no dockerImageTag to find the release before")
-    from acceptance import previous_package
-
+    from acceptance.compat import previous_package
     versions = previous_package.published_versions(package)
     if isinstance(versions, str):
         return Unavailable(package, versions)

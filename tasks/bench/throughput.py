@@ -39,16 +39,16 @@ from jsonschema import Draft7Validator
 from pydantic import ValidationError
 from tabulate import tabulate
 
-from acceptance import catalog as catalogs
 from acceptance.checks import basic_read as checks
 from acceptance.checks.expected_records import ExpectedRecordsMatcher
 from acceptance.checks.secret_leaks import SecretLeakFinder
-from acceptance.connector import VENV_DIR, BuildRecord, resolve_command
 from acceptance.errors import UserError
-from acceptance.formats import FORMAT_CHECKER
-from acceptance.protocol import NON_PROTOCOL, parse_line, record_stream
+from acceptance.protocol import catalog as catalogs
+from acceptance.protocol.formats import FORMAT_CHECKER
+from acceptance.protocol.messages import NON_PROTOCOL, parse_line, record_stream
 from acceptance.runner import LocalRunner
 from acceptance.runner.base import discover, read
+from acceptance.runner.command import VENV_DIR, BuildRecord, resolve_command
 from acceptance.secrets import Masker
 
 REPO = Path(__file__).resolve().parent.parent
@@ -289,7 +289,7 @@ def measure_path(path: str, data_file: Path, catalog_file: Path, limit: int, pas
 
 def measure_in_child(label: str, path: str, data_file: Path, catalog_file: Path, limit: int,
                      passes: int = 1) -> Measurement:
-    code = ("import json, sys; from pathlib import Path; from tasks.bench import measure_path; "
+    code = ("import json, sys; from pathlib import Path; from tasks.bench.throughput import measure_path; "
             "print(json.dumps(measure_path(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), "
             "int(sys.argv[5]))))")
     raw = _child_json([sys.executable, "-c", code, path, str(data_file), str(catalog_file), str(limit), str(passes)])
@@ -388,7 +388,7 @@ def _memory_record(i: int) -> dict[str, Any]:
 def memory_in_child(work_dir: Path, records: int) -> MemoryMeasurement:
     script = work_dir / "memory_generator.py"
     script.write_text(MEMORY_GENERATOR)
-    code = ("import json, sys; from pathlib import Path; from tasks.bench import measure_read; "
+    code = ("import json, sys; from pathlib import Path; from tasks.bench.throughput import measure_read; "
             "print(json.dumps(measure_read(Path(sys.argv[1]), int(sys.argv[2]))))")
     raw = _child_json([sys.executable, "-c", code, str(script), str(records)])
     return MemoryMeasurement(raw["records"], raw["seconds"], raw["peak_rss_bytes"], raw["findings"])
@@ -418,7 +418,7 @@ def faker_input(work_dir: Path, count: int, say: Say, *, build: bool = True) -> 
     if record is None:
         if not build:
             return None
-        from tasks.build import build_virtualenv
+        from tasks.builder.virtualenv import build_virtualenv
 
         record = build_virtualenv(FAKER, say=say)
     stem = f"faker-{record.version}-count{count}-seed{FAKER_CONFIG['seed']}"
@@ -820,7 +820,7 @@ def main(argv: Sequence[str] = (), *, command: str | None = None, say: Say | Non
     targets += met
     suites: dict[str, Any] | None = None
     if not (args.quick or args.no_suites):
-        from tasks.bench_suites import bench_suites, suites_table, suites_targets
+        from tasks.bench.suites import bench_suites, suites_table, suites_targets
 
         suites = bench_suites(say=say)
         targets += [Target(*t) for t in suites_targets(suites)]
@@ -871,6 +871,6 @@ def results_json(command: str, seconds: float, sizes: Sizes, inputs: Sequence[Be
 
 if __name__ == "__main__":
     try:
-        sys.exit(main(sys.argv[1:], command=shlex.join(["python", "-m", "tasks.bench", *sys.argv[1:]])))
+        sys.exit(main(sys.argv[1:], command=shlex.join(["python", "-m", "tasks.bench.throughput", *sys.argv[1:]])))
     except BenchError as failure:
         sys.exit(f"{failure}")

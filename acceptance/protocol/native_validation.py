@@ -1,9 +1,9 @@
 """A native first filter for record validation: jsonschema-rs, compiled once per stream schema.
 
-It answers "valid" only for records the detailed path (strict Draft 7 + `acceptance.formats`) also accepts; anything
-else goes to the detailed path, which decides and explains. To keep that promise:
+It answers "valid" only for records the detailed path (strict Draft 7 + `acceptance.protocol.formats`) also accepts;
+anything else goes to the detailed path, which decides and explains. To keep that promise:
 
-- formats are replaced by patterns that accept a subset of what `acceptance.formats` accepts (dates exactly,
+- formats are replaced by patterns that accept a subset of what `acceptance.protocol.formats` accepts (dates exactly,
   leap days included; a quoted e-mail local part or an address literal falls through to the detailed check);
   host names and IP addresses have no such pattern, so a schema using them gets no native filter;
 - a float where the schema allows only integers (`1.0`, which Draft 7 counts as an integer and we do not) is
@@ -21,7 +21,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from acceptance.jsonschema_helpers import types_of
+from acceptance.protocol.jsonschema_helpers import types_of
 
 NativeCheck = Callable[[Any], bool]
 
@@ -64,7 +64,7 @@ _FRACTION = r"(?:\.[0-9]{1,12})?"
 _EMAIL_LOCAL = r"[^@\s\"\[\]\x00-\x1f\x7f]+"
 _EMAIL_LABEL = r"[^@\s.\[\]\x00-\x1f\x7f]+"
 
-# Each pattern accepts a subset of the matching acceptance.formats validator (tested property-based).
+# Each pattern accepts a subset of the matching acceptance.protocol.formats validator (tested property-based).
 FORMAT_PATTERNS: dict[str, str] = {
     "date-time": (rf"^{_DATE_LOOSE}"
                   rf"(?:[ Tt](?:[01]?[0-9]|2[0-3]):[0-5]?[0-9](?::[0-5]?[0-9]{_FRACTION})?)?{_ZONE}$"),

@@ -14,8 +14,8 @@ from typing import Any
 
 import orjson
 
+from acceptance.config.metadata import load_metadata
 from acceptance.errors import UserError
-from acceptance.metadata import load_metadata
 
 VENV_DIR = ".venv"
 # Console scripts that come with the CDK, not with the connector itself.

@@ -14,7 +14,7 @@ from typing import Any
 
 import semver
 
-from acceptance.compat import Difference
+from acceptance.compat.differences import Difference
 from acceptance.findings import Finding, errors
 
 CHECK = "version_bump"

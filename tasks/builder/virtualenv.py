@@ -20,10 +20,10 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from acceptance.connector import CDK_SCRIPTS, VENV_DIR, BuildRecord, connector_identity, venv_bin
-from acceptance.connector import ConnectorCommand as _Command
+from acceptance.config.metadata import load_metadata
 from acceptance.errors import BuildError
-from acceptance.metadata import load_metadata
+from acceptance.runner.command import CDK_SCRIPTS, VENV_DIR, BuildRecord, connector_identity, venv_bin
+from acceptance.runner.command import ConnectorCommand as _Command
 
 STAMP = "connector-acceptance-build.stamp"
 BUILD_LOCK_TIMEOUT_SECONDS = 1800

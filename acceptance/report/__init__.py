@@ -1,0 +1,1 @@
+"""Reports of a run: progress lines, the console table, report.json/html, junit.xml, the GitHub step summary."""

@@ -1,0 +1,1 @@
+"""`nox -s bench`: validation throughput, read memory and whole-run overhead, measured."""

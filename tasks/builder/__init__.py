@@ -1,0 +1,1 @@
+"""Building a connector: its virtualenv, its Docker image, the local base images."""
