@@ -8,14 +8,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
 from acceptance.cache import Cache, digest
-from acceptance.config.metadata import Metadata, load_metadata
+from acceptance.config.connector import Connector
+from acceptance.config.metadata import Metadata
 from acceptance.config.models import LoadedConfig
 from acceptance.errors import InputFileError, UserError
 from acceptance.protocol import catalog as catalogs
@@ -100,15 +100,17 @@ class PreviousOptions:
 
 
 class AcceptanceContext:
-    def __init__(self, loaded: LoadedConfig, backend: Backend, cache: Cache,
+    def __init__(self, connector: Connector, backend: Backend, cache: Cache,
                  previous: PreviousOptions = PreviousOptions()) -> None:
-        self.loaded = loaded
+        self.connector = connector
+        self.loaded: LoadedConfig = connector.loaded
+        self.metadata: Metadata | None = connector.metadata
         self.backend = backend
         self.cache = cache
         self.previous_options = previous
         self.run_log = RunLog()  # the connector commands this session ran, timed
         self.masker = Masker()  # grows with the secrets of every config the run loads
-        self.environment = {k: str(v) for k, v in (loaded.config.custom_environment_variables or {}).items()}
+        self.environment = {k: str(v) for k, v in (self.loaded.config.custom_environment_variables or {}).items()}
         self._identity: str | None = None
         self._connection_specification: Any = None
         self._spec_looked_up = False
@@ -249,7 +251,7 @@ class AcceptanceContext:
         key = ("previous", previous_connector_version, disable_for_version)
         if key not in self._previous:
             self._previous[key] = find_previous_release(
-                self.loaded, self.backend, self.metadata, previous_connector_version,
+                self.connector, self.backend, previous_connector_version,
                 disable_for_version=disable_for_version,
                 previous_image=self.previous_options.image, previous_command=self.previous_options.command,
                 previous_command_version=self.previous_options.command_version,
@@ -265,11 +267,6 @@ class AcceptanceContext:
         runner = TimedRunner(release.runner(self.environment, self.masker, self.backend.network), self.run_log)
         return self._cached_run("discover", config, lambda: commands.discover(runner, config, timeout),
                                 expect="CATALOG", identity=release.identity)
-
-    @cached_property
-    def metadata(self) -> Metadata | None:
-        """The connector's metadata.yaml, read once per session (None when there is none)."""
-        return load_metadata(self.loaded.base_path)
 
     def connection_specification_or_none(self, timeout: float) -> Any:
         """The connector's connectionSpecification when `spec` works (used for masking), else None."""

@@ -19,6 +19,7 @@ import pytest
 
 from acceptance import registry
 from acceptance.cache import Cache, default_cache_dir
+from acceptance.config.connector import Connector
 from acceptance.config.models import LoadedConfig, load_config
 from acceptance.context import AcceptanceContext, Deadline, PreviousOptions
 from acceptance.errors import ConfigError, InputFileError, UserError
@@ -111,23 +112,23 @@ def pytest_configure(config: pytest.Config) -> None:
     if directory is None:
         return
     try:
-        loaded = load_config(Path(directory))
-        backend = choose_backend(loaded, config.getoption("backend"), image=config.getoption("image"),
+        connector = Connector.of_config(load_config(Path(directory)))
+        backend = choose_backend(connector, config.getoption("backend"), image=config.getoption("image"),
                                  connector_command=config.getoption("connector_command"))
     except UserError as error:
         raise pytest.UsageError(str(error)) from None
     cache_dir = config.getoption("cache_dir")
     cache = Cache(Path(cache_dir) if cache_dir else None, enabled=not config.getoption("no_cache"))
     config.stash[context_key] = AcceptanceContext(
-        loaded, backend, cache,
+        connector, backend, cache,
         previous=PreviousOptions(config.getoption("previous_image"), config.getoption("previous_command"),
                                  config.getoption("previous_version")),
     )
     config.pluginmanager.register(InputErrors(config.stash[context_key].masker), name="acceptance-input-errors")
     register_reporter(config, config.stash[context_key])
-    hooks = load_connector_hooks(loaded.base_path)
+    hooks = load_connector_hooks(connector.folder)
     if hooks is not None:
-        config.pluginmanager.register(hooks, name=f"connector-hooks:{loaded.base_path}")
+        config.pluginmanager.register(hooks, name=f"connector-hooks:{connector.folder}")
 
 
 def register_reporter(config: pytest.Config, context: AcceptanceContext) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from acceptance.cache import Cache
 from acceptance.compat.previous_image import DEFAULT_PREVIOUS_VERSION
-from acceptance.config.models import load_config
+from acceptance.config.connector import Connector
 from acceptance.context import AcceptanceContext, PreviousOptions
 from acceptance.errors import UserError
 from acceptance.files import write_atomically
@@ -52,10 +52,10 @@ def open_context(folder: Path, args: ComparisonArgs, say: Say = print) -> Accept
     options = prepare_backend(folder, args.run, say=say)
     kind = options[options.index("--backend") + 1]
     image = options[options.index("--image") + 1] if "--image" in options else None
-    loaded = load_config(folder)
-    backend = choose_backend(loaded, kind, image=image, connector_command=args.run.connector_command)
+    connector = Connector.read(folder)
+    backend = choose_backend(connector, kind, image=image, connector_command=args.run.connector_command)
     cache = Cache(Path(args.run.cache_dir) if args.run.cache_dir else None, enabled=not args.run.no_cache)
-    return AcceptanceContext(loaded, backend, cache, previous=args.previous)
+    return AcceptanceContext(connector, backend, cache, previous=args.previous)
 
 
 def first_entry(context: AcceptanceContext, suites: tuple[str, ...]) -> Any | None:

@@ -9,10 +9,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pydantic.root_model  # noqa: F401  (see below)
 import pytest
 import yaml
 
 pytest_plugins = ["pytester"]
+# pytester's in-process runs drop the modules first imported inside them when they end. pydantic imports
+# `pydantic.root_model` lazily and keeps RootModel: after a run dropped the module, the next run's import of the
+# protocol models fails (KeyError 'pydantic.root_model', pydantic 2.13). Imported here, it outlives every run.
 
 TESTS_DIR = Path(__file__).parent
 FAKE_SOURCE = TESTS_DIR / "connectors" / "fake-source"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from acceptance.config.connector import Connector
 from acceptance.errors import UserError
 from acceptance.runner.command import (
     BuildRecord,
@@ -49,7 +50,7 @@ def test_connector_command_option_wins_and_makes_existing_relative_paths_absolut
     (tmp_path / "bin" / "run.py").write_text("")
     monkeypatch.chdir(tmp_path)
 
-    command = resolve_command(folder, "python bin/run.py --flag=bin/run.py -v no/such/file 'two words'")
+    command = resolve_command(Connector.read(folder), "python bin/run.py --flag=bin/run.py -v no/such/file 'two words'")
 
     assert command.origin == "--connector-command"
     assert command.cwd == folder
@@ -63,7 +64,7 @@ def test_build_record_console_script_in_the_virtualenv(tmp_path: Path) -> None:
     venv = make_venv(folder, "source-x-cli", "other", python=True)
     BuildRecord("source-x", "1.2.3", "source-x-cli").write(venv)
 
-    command = resolve_command(folder)
+    command = resolve_command(Connector.read(folder))
 
     assert command.argv == [str(venv / "bin" / "source-x-cli")]
     assert command.origin == "virtualenv"
@@ -75,7 +76,7 @@ def test_build_record_whose_script_is_missing_is_skipped(tmp_path: Path) -> None
     folder = make_folder(tmp_path, main=True)
     venv = make_venv(folder)
     BuildRecord("source-x", "1.2.3", "gone").write(venv)
-    command = resolve_command(folder)
+    command = resolve_command(Connector.read(folder))
     assert command.origin == "main.py"
     assert command.argv == [sys.executable, "main.py"]
 
@@ -93,7 +94,7 @@ def test_declared_console_script_present_in_the_virtualenv(tmp_path: Path, pypro
     (folder / "pyproject.toml").write_text(pyproject)
     assert declared_console_scripts(folder) == ["source-x"]
     venv = make_venv(folder, "source-x")
-    command = resolve_command(folder)
+    command = resolve_command(Connector.read(folder))
     assert command.argv == [str(venv / "bin" / "source-x")]
     assert command.origin == "virtualenv"
 
@@ -102,7 +103,7 @@ def test_declared_console_script_not_installed_falls_back_to_main_py(tmp_path: P
     folder = make_folder(tmp_path, main=True)
     (folder / "pyproject.toml").write_text('[project]\nname = "x"\n[project.scripts]\nsource-x = "m:run"\n')
     make_venv(folder, python=True)
-    command = resolve_command(folder)
+    command = resolve_command(Connector.read(folder))
     assert command.argv == [str(folder / ".venv" / "bin" / "python"), "main.py"]
     assert command.origin == "main.py"
 
@@ -117,14 +118,14 @@ def test_declared_console_scripts_tolerates_broken_or_missing_pyproject(tmp_path
 def test_main_py_uses_the_virtualenv_python_when_present(tmp_path: Path) -> None:
     folder = make_folder(tmp_path, main=True)
     make_venv(folder, python=True)
-    command = resolve_command(folder)
+    command = resolve_command(Connector.read(folder))
     assert command.argv == [str(folder / ".venv" / "bin" / "python"), "main.py"]
     assert command.cwd == folder
 
 
 def test_main_py_uses_this_python_without_a_virtualenv(tmp_path: Path) -> None:
     folder = make_folder(tmp_path, main=True)
-    command = resolve_command(folder)
+    command = resolve_command(Connector.read(folder))
     assert command.argv == [sys.executable, "main.py"]
     assert command.origin == "main.py"
 
@@ -132,7 +133,7 @@ def test_main_py_uses_this_python_without_a_virtualenv(tmp_path: Path) -> None:
 def test_nothing_to_run_is_a_user_error_naming_the_options(tmp_path: Path) -> None:
     folder = make_folder(tmp_path)
     with pytest.raises(UserError) as raised:
-        resolve_command(folder)
+        resolve_command(Connector.read(folder))
     message = str(raised.value)
     assert str(folder) in message
     assert "--connector-command" in message
@@ -148,7 +149,7 @@ def test_nothing_to_run_names_the_pypi_package(tmp_path: Path) -> None:
         "      packageName: airbyte-source-x\n"
     )
     with pytest.raises(UserError, match="airbyte-source-x"):
-        resolve_command(folder)
+        resolve_command(Connector.read(folder))
 
 
 # -- connector_identity ---------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from acceptance.cache import Cache, digest
+from acceptance.config.connector import Connector
 from acceptance.config.metadata import METADATA_FILE, Metadata, load_metadata
 from acceptance.config.models import (
     CONFIG_FILE_NAME,
@@ -327,7 +328,8 @@ def test_a_config_nested_a_thousand_levels_is_refused_clearly(tmp_path: Path) ->
     assert secret_values({}, loads(deep)) == set()  # secret search is iterative
     (tmp_path / "acceptance-test-config.yml").write_text("acceptance_tests: {}\n")
     (tmp_path / "deep.json").write_bytes(deep)
-    context = AcceptanceContext(load_config(tmp_path), Backend("local", "test"), Cache(tmp_path / "c"))
+    connector = Connector.of_config(load_config(tmp_path))
+    context = AcceptanceContext(connector, Backend("local", "test"), Cache(tmp_path / "c"))
     with pytest.raises(InputFileError, match="nested more than 256 levels deep"):
         context.load_json("deep.json", "acceptance_tests.spec.tests[0].config_path")
 

@@ -28,8 +28,8 @@ from acceptance.compat.previous_image import (
     resolve_previous_image,
 )
 from acceptance.compat.verdicts import disabled_for
+from acceptance.config.connector import Connector
 from acceptance.config.metadata import Metadata
-from acceptance.config.models import LoadedConfig
 from acceptance.runner import ConnectorRunner, LocalRunner
 from acceptance.runner.backend import Backend, docker_client
 from acceptance.runner.command import ConnectorCommand, connector_identity
@@ -74,9 +74,8 @@ def current_version(backend: Backend, metadata: Metadata | None) -> str | None:
 
 
 def find_previous_release(
-    loaded: LoadedConfig,
+    connector: Connector,
     backend: Backend,
-    metadata: Metadata | None,
     previous_connector_version: str = DEFAULT_PREVIOUS_VERSION,
     *,
     disable_for_version: str | None = None,
@@ -90,16 +89,16 @@ def find_previous_release(
     `disable_for_version` is decided as soon as the version is known: before a package is installed or any
     previous release runs."""
     if previous_command:
-        found = _from_command(previous_command, previous_command_version, loaded.base_path)
+        found = _from_command(previous_command, previous_command_version, connector.folder)
         if reason := disabled_for(found.version, disable_for_version):
             return Unavailable(found.description, reason)
         return found
     if previous_image or backend.kind == "docker":
-        found = _from_image(loaded, metadata, previous_connector_version, previous_image)
+        found = _from_image(connector, previous_connector_version, previous_image)
         if isinstance(found, PreviousRelease) and (reason := disabled_for(found.version, disable_for_version)):
             return Unavailable(found.description, reason)
         return found
-    return _from_package(metadata, previous_connector_version, disable_for_version, say)
+    return _from_package(connector, previous_connector_version, disable_for_version, say)
 
 
 def _from_command(command: str, version: str | None, cwd: Path) -> PreviousRelease:
@@ -109,11 +108,10 @@ def _from_command(command: str, version: str | None, cwd: Path) -> PreviousRelea
     return PreviousRelease("local", f"`{command}`{shown}", version, identity, argv=argv, cwd=cwd)
 
 
-def _from_image(loaded: LoadedConfig, metadata: Metadata | None, version: str,
-                override: str | None) -> PreviousRelease | Unavailable:
-    repository = metadata.data.dockerRepository if metadata else None
+def _from_image(connector: Connector, version: str, override: str | None) -> PreviousRelease | Unavailable:
+    repository = connector.metadata.data.dockerRepository if connector.metadata else None
     try:
-        name = override or previous_image_name(loaded.config.connector_image, repository, version)
+        name = override or previous_image_name(connector.loaded.config.connector_image, repository, version)
     except ValueError as error:
         return Unavailable("previous image", str(error))
     if docker_client() is None:
@@ -126,13 +124,13 @@ def _from_image(loaded: LoadedConfig, metadata: Metadata | None, version: str,
     return PreviousRelease("docker", f"image {found.name}{shown}", found.version, identity, image=found.name)
 
 
-def _from_package(metadata: Metadata | None, version: str, disable_for_version: str | None,
+def _from_package(connector: Connector, version: str, disable_for_version: str | None,
                   say: Callable[[str], None]) -> PreviousRelease | Unavailable:
-    package = metadata.data.pypi_package if metadata else None
+    package = connector.pypi_package
     if not package:
         return Unavailable("previous package", "the local backend finds the previous release on PyPI, but "
                            "metadata.yaml names no remoteRegistries.pypi.packageName (or use --previous-command)")
-    current = metadata.data.dockerImageTag if metadata else None
+    current = connector.version
     if not current:
         return Unavailable(package, f"{package}: metadata.yaml has no dockerImageTag to find the release before")
     from acceptance.compat import previous_package

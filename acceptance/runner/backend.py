@@ -6,8 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from acceptance.config.metadata import Metadata, load_metadata
-from acceptance.config.models import LoadedConfig
+from acceptance.config.connector import Connector
+from acceptance.config.metadata import Metadata
 from acceptance.errors import UserError
 from acceptance.runner.command import ConnectorCommand, connector_identity, resolve_command
 
@@ -42,14 +42,14 @@ def docker_client() -> Any | None:
         return None
 
 
-def image_name(loaded: LoadedConfig, metadata: Metadata | None, override: str | None = None) -> str | None:
+def image_name(connector: Connector, override: str | None = None) -> str | None:
     """--image, else the config's connector_image, else `<dockerRepository>:dev`."""
     if override:
         return override
-    if loaded.config.connector_image:
-        return loaded.config.connector_image
-    if metadata and metadata.data.dockerRepository:
-        return f"{metadata.data.dockerRepository}:dev"
+    if connector.loaded.config.connector_image:
+        return connector.loaded.config.connector_image
+    if connector.metadata and connector.metadata.data.dockerRepository:
+        return connector.dev_image()
     return None
 
 
@@ -58,29 +58,28 @@ def network_allowed(metadata: Metadata | None) -> bool:
     return hosts != []
 
 
-def choose_backend(loaded: LoadedConfig, requested: str = "auto", *, connector_command: str | None = None,
+def choose_backend(connector: Connector, requested: str = "auto", *, connector_command: str | None = None,
                    image: str | None = None) -> Backend:
     """`local` and `docker` force a backend; `auto` takes the image when Docker answers and the image exists
     locally (and no --connector-command was given), else the local process."""
     if requested not in BACKENDS:
         raise UserError(f"--backend {requested!r}: expected one of {', '.join(BACKENDS)}")
-    metadata = load_metadata(loaded.base_path)
     if requested == "local" or (requested == "auto" and connector_command):
         why = "--backend local" if requested == "local" else "--connector-command given"
-        return Backend("local", why, command=resolve_command(loaded.base_path, connector_command))
-    name = image_name(loaded, metadata, image)
+        return Backend("local", why, command=resolve_command(connector, connector_command))
+    name = image_name(connector, image)
     client = docker_client()
     found = _local_image(client, name) if client and name else None
     if found is not None:
         return Backend("docker", f"image {name} found in the Docker engine", image=name, image_id=found.id,
-                       network=network_allowed(metadata))
+                       network=network_allowed(connector.metadata))
     if requested == "docker":
         problem = ("no Docker engine answers" if client is None else
                    "no image name: set connector_image or metadata dockerRepository" if not name else
-                   f"image {name} is not in the Docker engine: build it with `nox -s build -- {loaded.base_path.name}`")
+                   f"image {name} is not in the Docker engine: build it with `nox -s build -- {connector.name}`")
         raise UserError(f"--backend docker: {problem}")
     why = "no Docker engine answers" if client is None else f"image {name} not built" if name else "no image name"
-    return Backend("local", f"{why}; running locally", command=resolve_command(loaded.base_path, connector_command))
+    return Backend("local", f"{why}; running locally", command=resolve_command(connector, connector_command))
 
 
 def _local_image(client: Any, name: str) -> Any | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from acceptance.config.metadata import load_metadata
+from acceptance.config.connector import Connector
 from acceptance.errors import UserError
 
 VENV_DIR = ".venv"
@@ -76,8 +76,9 @@ def declared_console_scripts(folder: Path) -> list[str]:
     return list(scripts)
 
 
-def resolve_command(folder: Path, override: str | None = None) -> ConnectorCommand:
+def resolve_command(connector: Connector, override: str | None = None) -> ConnectorCommand:
     """`--connector-command` wins; else the console script of the folder's virtualenv; else `python main.py`."""
+    folder = connector.folder
     if override:
         argv = [_absolute_if_file(arg) for arg in shlex.split(override)]
         return ConnectorCommand(argv, "--connector-command", folder)
@@ -93,8 +94,7 @@ def resolve_command(folder: Path, override: str | None = None) -> ConnectorComma
         python = venv_bin(venv) / "python"
         interpreter = str(python) if python.is_file() else sys.executable
         return ConnectorCommand([interpreter, "main.py"], "main.py", folder)
-    metadata = load_metadata(folder)
-    package = metadata.data.pypi_package if metadata else None
+    package = connector.pypi_package
     hint = f" (it would install {package})" if package else ""
     raise UserError(
         f"don't know how to run the connector in {folder}: pass --connector-command, "
