@@ -35,7 +35,7 @@ from tasks.builder.virtualenv import build_virtualenv
 from tasks.parallel import run_suites
 
 Say = Callable[[str], None]
-FAKER = Path(__file__).resolve().parent.parent / "connectors" / "source-faker"
+FAKER = Path(__file__).resolve().parents[2] / "connectors" / "source-faker"
 OVERHEAD_TARGET = 0.20
 
 

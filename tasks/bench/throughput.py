@@ -51,7 +51,7 @@ from acceptance.runner.base import discover, read
 from acceptance.runner.command import VENV_DIR, BuildRecord, resolve_command
 from acceptance.secrets import Masker
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 FAKER = REPO / "connectors" / "source-faker"
 FAKER_CONFIG = {"seed": 42, "records_per_slice": 1000, "parallelism": 1, "always_updated": False}
 WIDE_STREAM = "wide"
