@@ -248,7 +248,7 @@ def bench(session: nox.Session) -> None:
     """
     import shlex
 
-    from tasks.bench.throughput import main as run_bench
+    from tasks.bench.cli import main as run_bench
 
     command = shlex.join(["nox", "-s", "bench", *(["--", *session.posargs] if session.posargs else [])])
     try:

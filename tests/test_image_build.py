@@ -1,4 +1,4 @@
-"""Connector images (`tasks/image_build.py`) on the real Docker engine: a Dockerfile written as the reference's
+"""Connector images (`tasks/builder/`) on the real Docker engine: a Dockerfile written as the reference's
 "Option B", an image generated the airbyte-ci way, the dependency layer cache, broken builds, and source-faker from
 PyPI. The Docker tests skip, with the reason, when no engine answers or the base image is missing; the rest run
 everywhere. Every image a test builds is named for this run and removed at the end, except source-faker's (reused
@@ -24,26 +24,19 @@ import yaml
 from acceptance.config.metadata import load_metadata
 from acceptance.errors import UserError
 from acceptance.runner.docker import CONTAINER_LABEL
-from tasks.builder.image import (
-    BUILD_LABEL,
+from tasks.builder.build_customization import apply_hook, load_customization
+from tasks.builder.dockerfile import (
     DERIVED_DOCKERFILE,
-    INPUTS_LABEL,
     INTEGRATION_CODE,
     WHEELHOUSE_DIR,
-    BuiltImage,
-    ImageBuildError,
-    _apply_hook,
-    _console_scripts,
-    _instructions,
-    _load_customization,
-    _wheelhouse_locations,
-    _with_pip_args,
-    base_image_for,
-    build_image,
-    image_tag,
-    normalize_image_ref,
+    instructions,
+    wheelhouse_locations,
+    with_pip_args,
 )
+from tasks.builder.engine import BUILD_LABEL, ImageBuildError
+from tasks.builder.image import INPUTS_LABEL, BuiltImage, base_image_for, build_image, image_tag, normalize_image_ref
 from tasks.builder.virtualenv import BuildError
+from tasks.builder.wheels import _console_scripts
 
 TESTS_DIR = Path(__file__).parent
 DOCKERFILE_SOURCE = TESTS_DIR / "connectors" / "dockerfile-source"
@@ -349,19 +342,19 @@ def test_base_image_precedence() -> None:
 def test_pip_build_args_are_declared_in_every_stage() -> None:
     dockerfile = ("# syntax=docker/dockerfile:1\nFROM base:1 AS build\nRUN pip wheel .\n"
                   "FROM --platform=linux/amd64 \\\n  base:2\nCOPY --from=build /w /w\n")
-    assert _with_pip_args(dockerfile).splitlines() == [
+    assert with_pip_args(dockerfile).splitlines() == [
         "# syntax=docker/dockerfile:1", "FROM base:1 AS build", "ARG PIP_FIND_LINKS PIP_NO_INDEX", "RUN pip wheel .",
         "FROM --platform=linux/amd64 \\", "  base:2", "ARG PIP_FIND_LINKS PIP_NO_INDEX", "COPY --from=build /w /w",
     ]
 
 
 def test_wheelhouse_location_follows_copy_and_workdirs() -> None:
-    option_b = _instructions("\n".join(OPTION_B))
-    assert _wheelhouse_locations(option_b, lambda _: "/") == ["/airbyte/integration_code/.wheelhouse"]
-    assert _wheelhouse_locations(option_b, lambda _: "/airbyte/integration_code") == [
+    option_b = instructions("\n".join(OPTION_B))
+    assert wheelhouse_locations(option_b, lambda _: "/") == ["/airbyte/integration_code/.wheelhouse"]
+    assert wheelhouse_locations(option_b, lambda _: "/airbyte/integration_code") == [
         "/airbyte/integration_code/airbyte/integration_code/.wheelhouse", "/airbyte/integration_code/.wheelhouse"]
-    custom = _instructions("FROM x\nWORKDIR /app\nWORKDIR src\nCOPY --chown=1:1 [\".\", \"./\"]\n")
-    assert _wheelhouse_locations(custom, lambda _: "/") == [
+    custom = instructions("FROM x\nWORKDIR /app\nWORKDIR src\nCOPY --chown=1:1 [\".\", \"./\"]\n")
+    assert wheelhouse_locations(custom, lambda _: "/") == [
         "/app/src/.wheelhouse", "/airbyte/integration_code/.wheelhouse"]
 
 
@@ -369,21 +362,21 @@ def test_build_customization_errors_name_the_file(tmp_path: Path) -> None:
     path = tmp_path / "build_customization.py"
     path.write_text("def pre_install(dockerfile)\n    return dockerfile\n")
     with pytest.raises(BuildError, match=rf"{path}: could not be loaded:(.|\n)*SyntaxError"):
-        _load_customization(tmp_path)
+        load_customization(tmp_path)
 
     path.write_text("async def pre_connector_install(base_image_container):\n    return base_image_container\n")
     with pytest.raises(BuildError, match=rf"{path}: defines pre_connector_install, airbyte-ci's dagger hook"):
-        _load_customization(tmp_path)
+        load_customization(tmp_path)
 
     path.write_text("def post_install(dockerfile):\n    dockerfile.append('ENV A=1')\n")
-    module = _load_customization(tmp_path)
+    module = load_customization(tmp_path)
     with pytest.raises(BuildError, match=rf"{path}: post_install\(\) must return the Dockerfile lines .* got NoneType"):
-        _apply_hook(module, "post_install", ["FROM x"])
+        apply_hook(module, "post_install", ["FROM x"])
 
     path.write_text("def pre_install(dockerfile):\n    raise ValueError('no apt here')\n")
-    module = _load_customization(tmp_path)
+    module = load_customization(tmp_path)
     with pytest.raises(BuildError, match=rf"{path}: pre_install\(\) failed:(.|\n)*ValueError: no apt here"):
-        _apply_hook(module, "pre_install", ["FROM x"])
+        apply_hook(module, "pre_install", ["FROM x"])
 
 
 def test_console_scripts_come_from_the_wheels_entry_points(tmp_path: Path) -> None:
