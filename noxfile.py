@@ -22,6 +22,7 @@ import nox
 sys.path.insert(0, str(Path(__file__).parent))
 
 from acceptance import registry
+from acceptance.config.connector import Connector
 from acceptance.errors import UserError
 from acceptance.runner.backend import docker_client
 from tasks import acceptance as acceptance_task
@@ -62,9 +63,9 @@ def build(session: nox.Session) -> None:
     for folder in args.connectors:  # type: ignore[attr-defined]
         wants_image = args.backend == "docker" or (args.backend == "auto" and docker_client() is not None)  # type: ignore[attr-defined]
         if wants_image:
-            _user_errors_as_messages(session, lambda f=folder: build_image(f, say=session.log))
+            _user_errors_as_messages(session, lambda f=folder: build_image(Connector.read(f), say=session.log))
         else:
-            _user_errors_as_messages(session, lambda f=folder: build_virtualenv(f, say=session.log))
+            _user_errors_as_messages(session, lambda f=folder: build_virtualenv(Connector.read(f), say=session.log))
 
 
 @nox.session(venv_backend="none")
@@ -82,8 +83,9 @@ def acceptance(session: nox.Session, suite: str) -> None:
         _many_connectors(session, args, [suite])
         return
     folder = args.connectors[0]  # type: ignore[attr-defined]
-    _user_errors_as_messages(session, lambda: acceptance_task.check_inputs(folder))
-    backend = _user_errors_as_messages(session, lambda: acceptance_task.prepare_backend(folder, args, say=session.log))
+    connector = _user_errors_as_messages(session, lambda: acceptance_task.check_inputs(folder))
+    backend = _user_errors_as_messages(
+        session, lambda: acceptance_task.prepare_backend(connector, args, say=session.log))  # type: ignore[arg-type]
     # Exit code 5 (nothing collected): the suite has no tests for this connector, which is not a failure.
     session.run(*acceptance_task.pytest_command(folder, args, [suite], backend), success_codes=[0, 5])
 
@@ -145,10 +147,10 @@ def acceptance_parallel(session: nox.Session) -> None:
     _quiet_docker_logs()
     failed: list[str] = []
     for folder in args.connectors:  # type: ignore[attr-defined]
-        _user_errors_as_messages(session, lambda f=folder: acceptance_task.check_inputs(f))
+        connector = _user_errors_as_messages(session, lambda f=folder: acceptance_task.check_inputs(f))
         backend = _user_errors_as_messages(
-            session, lambda f=folder: acceptance_task.prepare_backend(f, args, say=session.log))
-        jobs, why = parallel_jobs(folder, known.jobs)
+            session, lambda c=connector: acceptance_task.prepare_backend(c, args, say=session.log))
+        jobs, why = parallel_jobs(connector, known.jobs)  # type: ignore[arg-type]
         if why:
             session.log(f"{folder.name}: {why}")
         started = time.monotonic()

@@ -11,14 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from acceptance.cache import default_cache_dir
-from acceptance.config.metadata import load_metadata
-from acceptance.config.models import load_config
+from acceptance.config.connector import Connector
 from acceptance.errors import UserError
 from acceptance.plugin import SUITES_DIR
 from acceptance.runner.backend import BACKENDS, docker_client
 from acceptance.runner.command import resolve_command
 from tasks.builder.image import build_image
-from tasks.builder.virtualenv import build_virtualenv, requirement_for
+from tasks.builder.virtualenv import build_virtualenv
 from tasks.connectors import connectors_root, find_connector, list_connectors, modified_connectors
 
 # One id per nox invocation (noxfile imports this module once): every suite session of the run writes into the same
@@ -74,11 +73,13 @@ def parse_args(posargs: list[str], *, prog: str) -> AcceptanceArgs:
                           max(1, known.jobs), known.report_dir)
 
 
-def check_inputs(folder: Path) -> None:
-    """Load the files every suite reads first (acceptance-test-config.yml, metadata.yaml): a mistake in them is one
-    ConfigError before anything is built or run, instead of the same pytest usage error once per suite."""
-    load_config(folder)
-    load_metadata(folder)
+def check_inputs(folder: Path) -> Connector:
+    """The connector, read once: the files every suite reads first (metadata.yaml, acceptance-test-config.yml) are
+    loaded here, so a mistake in them is one ConfigError before anything is built or run, instead of the same pytest
+    usage error once per suite."""
+    connector = Connector.read(folder)
+    connector.loaded  # noqa: B018  (loaded now: its errors are said before any build)
+    return connector
 
 
 def selected_connectors(names: list[str], root: Path, *, every: bool = False, modified: bool = False,
@@ -92,38 +93,39 @@ def selected_connectors(names: list[str], root: Path, *, every: bool = False, mo
     return list(dict.fromkeys(chosen))
 
 
-def ensure_runnable(folder: Path, connector_command: str | None, say: Callable[[str], None] = print) -> None:
+def ensure_runnable(connector: Connector, connector_command: str | None, say: Callable[[str], None] = print
+                    ) -> None:
     """Build the connector's virtualenv when that is how it runs (no --connector-command, no main.py)."""
-    if connector_command or (folder / "main.py").is_file():
+    if connector_command or (connector.folder / "main.py").is_file():
         return
     try:
-        requirement_for(folder)
+        connector.python_requirement()
     except UserError:
         return  # nothing to build: resolve_command below names the options
-    build_virtualenv(folder, say=say)
-    resolve_command(folder)
+    build_virtualenv(connector, say=say)
+    resolve_command(connector)
 
 
-def prepare_backend(folder: Path, args: AcceptanceArgs, say: Callable[[str], None] = print) -> list[str]:
+def prepare_backend(connector: Connector, args: AcceptanceArgs, say: Callable[[str], None] = print) -> list[str]:
     """Build what the run needs — the image when Docker answers (and no local run is asked for), else the
     virtualenv — say which backend is used, and return the pytest options that select it."""
     if args.backend == "local" or args.connector_command:
-        ensure_runnable(folder, args.connector_command, say)
+        ensure_runnable(connector, args.connector_command, say)
         return ["--backend", "local"]
     client = docker_client()
     problem = "no Docker engine answers" if client is None else None
     if client is not None:
         try:
-            built = build_image(folder, say=say, client=client)
+            built = build_image(connector, say=say, client=client)
         except UserError as error:
             problem = f"the image could not be built: {str(error).splitlines()[0]}"
         else:
-            say(f"{folder.name}: running the suites against the Docker image {built.tag}")
+            say(f"{connector.name}: running the suites against the Docker image {built.tag}")
             return ["--backend", "docker", "--image", built.tag]
     if args.backend == "docker":
         raise UserError(f"--backend docker: {problem}")
-    say(f"{folder.name}: {problem}; running the connector as a local process")
-    ensure_runnable(folder, None, say)
+    say(f"{connector.name}: {problem}; running the connector as a local process")
+    ensure_runnable(connector, None, say)
     return ["--backend", "local"]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from acceptance import registry
 from acceptance.compat.previous_release import PreviousRelease, Unavailable, current_version
 from acceptance.compat.verdicts import Comparison, Verdict, compare_catalogs, compare_specs, version_findings
+from acceptance.config.connector import Connector
 from acceptance.context import AcceptanceContext
 from acceptance.errors import UserError
 from acceptance.runner.base import RunResult
@@ -19,7 +20,7 @@ from tasks.comparison import ComparisonArgs, Say, first_entry, open_context, pre
 
 
 def run_backward_compat(folder: Path, args: ComparisonArgs, say: Say = print) -> int:
-    context = open_context(folder, args, say)
+    context = open_context(Connector.read(folder), args, say)
     try:
         verdict = judge(context, folder.name, say)
     except UserError as error:

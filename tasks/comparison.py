@@ -47,12 +47,11 @@ def parse_args(posargs: list[str], *, prog: str) -> ComparisonArgs:
     return ComparisonArgs(run, previous, Path(known.report_dir))
 
 
-def open_context(folder: Path, args: ComparisonArgs, say: Say = print) -> AcceptanceContext:
+def open_context(connector: Connector, args: ComparisonArgs, say: Say = print) -> AcceptanceContext:
     """Build what the current release needs (image or virtualenv), then the same context the suites use."""
-    options = prepare_backend(folder, args.run, say=say)
+    options = prepare_backend(connector, args.run, say=say)
     kind = options[options.index("--backend") + 1]
     image = options[options.index("--image") + 1] if "--image" in options else None
-    connector = Connector.read(folder)
     backend = choose_backend(connector, kind, image=image, connector_command=args.run.connector_command)
     cache = Cache(Path(args.run.cache_dir) if args.run.cache_dir else None, enabled=not args.run.no_cache)
     return AcceptanceContext(connector, backend, cache, previous=args.previous)

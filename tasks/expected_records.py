@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from acceptance import registry
+from acceptance.config.connector import Connector
 from acceptance.config.models import ignored_field_paths
 from acceptance.context import AcceptanceContext, PreviousOptions
 from acceptance.errors import UserError
@@ -47,7 +48,7 @@ def parse_args(posargs: list[str]) -> tuple[ComparisonArgs, int | None]:
 def update_expected_records(folder: Path, args: ComparisonArgs, per_stream: int | None = None,
                             say: Say = print) -> list[Path]:
     """Rewrite every basic_read entry's expected-records file; the files written."""
-    context = open_context(folder, args, say)
+    context = open_context(Connector.read(folder), args, say)
     entries = [e for e in context.loaded.entries("basic_read") if e.expect_records and e.expect_records.path]
     if not entries:
         raise UserError(f"{context.loaded.file}: no basic_read entry has expect_records.path to write")

@@ -37,8 +37,8 @@ def run_many(args: AcceptanceArgs, suites: Sequence[str], jobs: int, say: Say = 
         started = time.monotonic()
         lines: list[str] = []
         try:
-            check_inputs(folder)
-            backend = prepare_backend(folder, args, say=lines.append)
+            connector = check_inputs(folder)
+            backend = prepare_backend(connector, args, say=lines.append)
         except UserError as error:
             text = str(error)
             outcome, output = "error", text

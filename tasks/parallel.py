@@ -18,7 +18,7 @@ from threading import Lock
 
 from tabulate import tabulate
 
-from acceptance.config.models import load_config
+from acceptance.config.connector import Connector
 from tasks.acceptance import AcceptanceArgs, pytest_command
 
 Say = Callable[[str], None]
@@ -41,10 +41,10 @@ def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
-def parallel_jobs(folder: Path, jobs: int) -> tuple[int, str | None]:
+def parallel_jobs(connector: Connector, jobs: int) -> tuple[int, str | None]:
     """How many suites may run at once for this connector, and why fewer when a client container is configured
     (its setup and teardown commands act on one shared service)."""
-    if jobs > 1 and load_config(folder).config.acceptance_tests.client_container_config is not None:
+    if jobs > 1 and connector.loaded.config.acceptance_tests.client_container_config is not None:
         return 1, "a client_container_config is shared by the suites: they run one at a time"
     return jobs, None
 

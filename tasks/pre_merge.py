@@ -23,8 +23,9 @@ from acceptance import registry
 from acceptance.checks.attributes import check_allowed_hosts
 from acceptance.compat.previous_release import Unavailable
 from acceptance.compat.versioning import parse_version
+from acceptance.config.connector import Connector
 from acceptance.config.metadata import METADATA_FILE, read_yaml
-from acceptance.config.models import load_config, validation_problems
+from acceptance.config.models import validation_problems
 from acceptance.context import AcceptanceContext
 from acceptance.errors import UserError
 from acceptance.findings import render_findings
@@ -97,14 +98,15 @@ def run_pre_merge(folder: Path, args: ComparisonArgs, say: Say = print) -> list[
         return outcome != "failed"
 
     metadata_ok = step("metadata", lambda: _verdict(metadata_problems(folder)))
-    config_ok = step("acceptance-test-config.yml", lambda: _config_loads(folder))
+    connectors: list[Connector] = []  # read once, by the step that loads acceptance-test-config.yml
+    config_ok = step("acceptance-test-config.yml", lambda: _config_loads(folder, connectors))
     if not (metadata_ok and config_ok):
         return steps + [Step(name, "skipped", "metadata.yaml and acceptance-test-config.yml must load first")
                         for name in ("build", *AFTER_BUILD)]
     contexts: list[AcceptanceContext] = []
 
     def build() -> tuple[Outcome, str]:
-        contexts.append(open_context(folder, args, say))
+        contexts.append(open_context(connectors[0], args, say))
         return "passed", contexts[0].describe()
 
     built = step("build", build)
@@ -120,8 +122,10 @@ def run_pre_merge(folder: Path, args: ComparisonArgs, say: Say = print) -> list[
     return steps
 
 
-def _config_loads(folder: Path) -> tuple[Outcome, str]:
-    load_config(folder)  # a ConfigError (a UserError) names the file and key
+def _config_loads(folder: Path, connectors: list[Connector]) -> tuple[Outcome, str]:
+    connector = Connector.read(folder)
+    connector.loaded  # noqa: B018  (a ConfigError, a UserError, names the file and key)
+    connectors.append(connector)
     return "passed", ""
 
 

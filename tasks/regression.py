@@ -15,6 +15,7 @@ from typing import Any
 from acceptance import registry
 from acceptance.compat.previous_release import PreviousRelease, Unavailable
 from acceptance.compat.regression import RegressionReport, compare_reads
+from acceptance.config.connector import Connector
 from acceptance.config.models import ignored_field_paths
 from acceptance.context import AcceptanceContext
 from acceptance.errors import UserError
@@ -26,7 +27,7 @@ from tasks.comparison import ComparisonArgs, Say, first_entry, open_context, pre
 
 
 def run_regression(folder: Path, args: ComparisonArgs, say: Say = print) -> RegressionReport | None:
-    context = open_context(folder, args, say)
+    context = open_context(Connector.read(folder), args, say)
     try:
         report, summary = compare(context, say)
     except UserError as error:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from acceptance.config.connector import Connector
 from tasks.backward_compat import run_backward_compat
 from tasks.builder.image import build_image
 from tasks.comparison import parse_args
@@ -49,11 +50,12 @@ def two_releases(docker_engine: Any, tmp_path_factory: pytest.TempPathFactory) -
     repository = f"connector-acceptance-tests/bc-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     root = tmp_path_factory.mktemp("bc-docker")
     try:
-        previous = build_image(release(root, repository, "0.1.0", "integer"), say=lambda _: None, client=docker_engine)
+        previous_release = Connector.read(release(root, repository, "0.1.0", "integer"))
+        previous = build_image(previous_release, say=lambda _: None, client=docker_engine)
         docker_engine.images.get(previous.tag).tag(repository, "latest")
         docker_engine.images.remove(previous.tag)  # only the :latest name stays for the previous release
         current = release(root, repository, "0.2.0", "string")
-        build_image(current, say=lambda _: None, client=docker_engine)
+        build_image(Connector.read(current), say=lambda _: None, client=docker_engine)
         yield current, repository
     finally:
         for image in docker_engine.images.list(name=repository):

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from acceptance.config.connector import Connector
 from acceptance.runner.command import venv_bin
 from tasks.backward_compat import run_backward_compat
 from tasks.builder.virtualenv import build_virtualenv
@@ -38,7 +39,7 @@ EXPECTED_4_TO_7 = {
 
 @pytest.fixture(scope="module")
 def faker_script() -> Path:
-    record = build_virtualenv(FAKER, say=lambda _: None)  # reused when up to date
+    record = build_virtualenv(Connector.read(FAKER), say=lambda _: None)  # reused when up to date
     return venv_bin(FAKER / ".venv") / record.console_script
 
 

@@ -12,6 +12,7 @@ from tests.conftest import AcceptanceOutcome
 
 docker = pytest.importorskip("docker")
 
+from acceptance.config.connector import Connector  # noqa: E402
 from acceptance.runner.backend import docker_client  # noqa: E402
 
 CONNECTORS = Path(__file__).parent / "connectors"
@@ -37,7 +38,7 @@ def engine() -> object:
 def built(engine: object) -> dict[str, str]:
     from tasks.builder.image import build_image
 
-    return {name: build_image(CONNECTORS / name, say=lambda _: None).tag
+    return {name: build_image(Connector.read(CONNECTORS / name), say=lambda _: None).tag
             for name in ("dockerfile-source", "python-source")}
 
 

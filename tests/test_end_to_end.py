@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from acceptance import registry
+from acceptance.config.connector import Connector
 from acceptance.runner.backend import docker_client
 from acceptance.runner.command import venv_bin
 from tasks.builder.virtualenv import build_virtualenv
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def faker_script() -> Path:
-    record = build_virtualenv(FAKER, say=lambda _: None)  # reused when up to date
+    record = build_virtualenv(Connector.read(FAKER), say=lambda _: None)  # reused when up to date
     assert record.package == "airbyte-source-faker" and record.version == "7.2.1"
     return venv_bin(FAKER / ".venv") / record.console_script
 
@@ -91,7 +92,7 @@ def test_tool_catches_fakers_resume_bug(faker_script: Path, tmp_path: Path) -> N
 
 @pytest.mark.parametrize("name", ["source-hardcoded-records", "source-file"])
 def test_other_real_connectors_pass_what_they_support(name: str, tmp_path: Path) -> None:
-    build_virtualenv(ROOT / "connectors" / name, say=lambda _: None)
+    build_virtualenv(Connector.read(ROOT / "connectors" / name), say=lambda _: None)
     result = subprocess.run(
         [sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), "-s", "acceptance", "--", name,
          f"--cache-dir={tmp_path / 'cache'}", "--backend", "local", "-rs"],

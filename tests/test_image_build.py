@@ -21,6 +21,7 @@ import docker.errors
 import pytest
 import yaml
 
+from acceptance.config.connector import Connector
 from acceptance.config.metadata import load_metadata
 from acceptance.errors import UserError
 from acceptance.runner.docker import CONTAINER_LABEL
@@ -147,13 +148,13 @@ def make_connector(client: docker.DockerClient, tmp_path_factory: pytest.TempPat
 @pytest.fixture(scope="module")
 def dockerfile_build(make_connector: Callable[[Path, str], Path]) -> tuple[Path, BuiltImage]:
     folder = make_connector(DOCKERFILE_SOURCE, "option-b")
-    return folder, build_image(folder, say=lambda _: None)
+    return folder, build_image(Connector.read(folder), say=lambda _: None)
 
 
 @pytest.fixture(scope="module")
 def generated_build(make_connector: Callable[[Path, str], Path]) -> tuple[Path, BuiltImage]:
     folder = make_connector(PYTHON_SOURCE, "generated")
-    return folder, build_image(folder, say=lambda _: None)
+    return folder, build_image(Connector.read(folder), say=lambda _: None)
 
 
 # -- a Dockerfile written as the reference's Option B ---------------------------------------------------------------
@@ -171,7 +172,7 @@ def test_option_b_dockerfile_builds_unchanged_and_offline(
 ) -> None:
     folder, built = dockerfile_build
     assert built.how == "dockerfile" and not built.reused
-    assert built.tag == image_tag(folder) == f"{load_metadata(folder).data.dockerRepository}:dev"  # type: ignore[union-attr]
+    assert built.tag == image_tag(Connector.read(folder)) == f"{load_metadata(folder).data.dockerRepository}:dev"  # type: ignore[union-attr]
     assert client.images.get(built.tag).id == built.image_id
     # pip inside found the connector's build backend and dependencies in the wheelhouse, not on an index
     assert f"Looking in links: {INTEGRATION_CODE}/{WHEELHOUSE_DIR}" in built.log
@@ -222,12 +223,12 @@ def test_a_code_change_reuses_the_dependency_layer(
     client: docker.DockerClient, generated_build: tuple[Path, BuiltImage]
 ) -> None:
     folder, first = generated_build
-    unchanged = build_image(folder, say=lambda _: None)
+    unchanged = build_image(Connector.read(folder), say=lambda _: None)
     assert unchanged.reused and unchanged.image_id == first.image_id and not unchanged.log
 
     with (folder / "main.py").open("a") as main:
         main.write("# a code change\n")
-    second = build_image(folder, say=lambda _: None)
+    second = build_image(Connector.read(folder), say=lambda _: None)
     assert not second.reused and second.image_id != first.image_id
     steps = step_outcomes(second.log)
     dependencies = [step for step in steps if step.startswith("RUN") and f"{WHEELHOUSE_DIR}/*.whl" in step]
@@ -245,7 +246,7 @@ def test_a_connector_that_cannot_start_fails_with_its_traceback_and_leaves_nothi
     folder = make_connector(PYTHON_SOURCE, "broken")
     (folder / "main.py").write_text('raise RuntimeError("broken on purpose: this connector cannot start")\n')
     with pytest.raises(ImageBuildError) as failure:
-        build_image(folder, say=lambda _: None)
+        build_image(Connector.read(folder), say=lambda _: None)
     message = str(failure.value)
     assert "does not answer `spec`" in message
     assert "Traceback (most recent call last)" in message
@@ -267,7 +268,7 @@ def test_a_failing_build_step_shows_the_build_log_tail_and_leaves_nothing(
         f"    return [*dockerfile, 'RUN echo \"{marker}\" >&2 && exit 3']\n"
     )
     with pytest.raises(ImageBuildError) as failure:
-        build_image(folder, say=lambda _: None)
+        build_image(Connector.read(folder), say=lambda _: None)
     message = str(failure.value)
     assert "docker build failed" in message and "returned a non-zero code: 3" in message
     assert marker in message.split("last lines of the build log:", 1)[1]
@@ -288,7 +289,7 @@ def test_a_failing_build_step_shows_the_build_log_tail_and_leaves_nothing(
 def test_source_faker_image_from_pypi(client: docker.DockerClient) -> None:
     """The real airbyte-source-faker 7.2.1, no code in the folder: the pinned package and its console script.
     Built once; later runs reuse it while its inputs are unchanged."""
-    built = build_image(SOURCE_FAKER, say=lambda _: None)
+    built = build_image(Connector.read(SOURCE_FAKER), say=lambda _: None)
     assert built.tag == "airbyte/source-faker:dev" and built.how == "generated"
     config = client.images.get(built.tag).attrs["Config"]
     assert config["Labels"]["io.airbyte.name"] == "airbyte/source-faker"
@@ -297,7 +298,7 @@ def test_source_faker_image_from_pypi(client: docker.DockerClient) -> None:
     assert config["Entrypoint"] == env["AIRBYTE_ENTRYPOINT"].split() == ["source-faker"]
     spec = spec_message(run_in_image(client, built.tag, ["spec"]))
     assert "seed" in spec["connectionSpecification"]["properties"]
-    again = build_image(SOURCE_FAKER, say=lambda _: None)
+    again = build_image(Connector.read(SOURCE_FAKER), say=lambda _: None)
     assert again.reused and again.image_id == client.images.get(built.tag).id
     assert not containers_of(client, "airbyte/source-faker")
 
@@ -309,17 +310,17 @@ def test_docker_unavailable_is_a_user_error(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-docker.sock")
     folder = copy_connector(PYTHON_SOURCE, tmp_path, "airbyte/source-python-example")
     with pytest.raises(UserError, match="Docker engine does not answer"):
-        build_image(folder, say=lambda _: None)
+        build_image(Connector.read(folder), say=lambda _: None)
 
 
 def test_no_metadata_or_repository_is_a_build_error_naming_the_file(tmp_path: Path) -> None:
     folder = tmp_path / "source-nameless"
     folder.mkdir()
     with pytest.raises(BuildError, match=r"source-nameless: no metadata.yaml: its data.dockerRepository"):
-        build_image(folder, say=lambda _: None)
+        build_image(Connector.read(folder), say=lambda _: None)
     (folder / "metadata.yaml").write_text("data:\n  dockerImageTag: 0.1.0\n")
     with pytest.raises(BuildError, match=r"source-nameless/metadata.yaml: data.dockerRepository is missing"):
-        build_image(folder, say=lambda _: None)
+        build_image(Connector.read(folder), say=lambda _: None)
 
 
 @pytest.mark.parametrize(("ref", "expected"), [

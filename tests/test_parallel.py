@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from acceptance.config.connector import Connector
 from acceptance.runner import LocalRunner
 from acceptance.runner.base import spec
 from acceptance.runner.spool import watching
@@ -69,6 +70,6 @@ def test_suites_run_side_by_side_and_each_output_stays_whole(fake_source: Make, 
 
 def test_a_shared_client_container_keeps_suites_one_at_a_time() -> None:
     folder = Path(__file__).parent / "connectors" / "client-container-source"
-    jobs, why = parallel_jobs(folder, 2)
+    jobs, why = parallel_jobs(Connector.read(folder), 2)
     assert jobs == 1 and "client_container_config" in (why or "")
-    assert parallel_jobs(Path(__file__).parent / "connectors" / "fake-source", 2) == (2, None)
+    assert parallel_jobs(Connector.read(Path(__file__).parent / "connectors" / "fake-source"), 2) == (2, None)

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from acceptance.config.connector import Connector, Requirement
 from acceptance.errors import ConnectorNotFoundError, UserError
 from tasks import connectors
 from tasks.acceptance import AcceptanceArgs, parse_args, pytest_command
-from tasks.builder.virtualenv import BuildError, Requirement, requirement_for
+from tasks.builder.virtualenv import BuildError
 from tasks.connectors import CONNECTORS_ROOT_ENV, connectors_root, find_connector, list_connectors
 
 
@@ -100,12 +101,12 @@ def connector(tmp_path: Path, **files: str) -> Path:
 
 def test_requirement_from_pep621_pyproject(tmp_path: Path) -> None:
     folder = connector(tmp_path, pyproject_toml='[project]\nname = "source-x-pkg"\nversion = "1.0"\n')
-    assert requirement_for(folder) == Requirement(str(folder), "source-x-pkg", local=True)
+    assert Connector.read(folder).python_requirement() == Requirement(str(folder), "source-x-pkg", local=True)
 
 
 def test_requirement_from_poetry_pyproject(tmp_path: Path) -> None:
     folder = connector(tmp_path, pyproject_toml='[tool.poetry]\nname = "source-x-poetry"\nversion = "0.1.0"\n')
-    assert requirement_for(folder) == Requirement(str(folder), "source-x-poetry", local=True)
+    assert Connector.read(folder).python_requirement() == Requirement(str(folder), "source-x-poetry", local=True)
 
 
 def test_local_pyproject_wins_over_pypi_metadata(tmp_path: Path) -> None:
@@ -114,7 +115,7 @@ def test_local_pyproject_wins_over_pypi_metadata(tmp_path: Path) -> None:
         pyproject_toml='[project]\nname = "local-name"\n',
         metadata=PYPI_METADATA.replace("data:\n", "data:\n  dockerImageTag: 1.2.3\n"),
     )
-    assert requirement_for(folder) == Requirement(str(folder), "local-name", local=True)
+    assert Connector.read(folder).python_requirement() == Requirement(str(folder), "local-name", local=True)
 
 
 def test_requirement_from_metadata_is_pinned_to_the_image_tag(tmp_path: Path) -> None:
@@ -123,17 +124,19 @@ def test_requirement_from_metadata_is_pinned_to_the_image_tag(tmp_path: Path) ->
         metadata="data:\n  dockerImageTag: 6.2.1\n  remoteRegistries:\n    pypi:\n      enabled: true\n"
                  "      packageName: airbyte-source-faker\n",
     )
-    assert requirement_for(folder) == Requirement("airbyte-source-faker==6.2.1", "airbyte-source-faker", local=False)
+    expected = Requirement("airbyte-source-faker==6.2.1", "airbyte-source-faker", local=False)
+    assert Connector.read(folder).python_requirement() == expected
 
 
 def test_requirement_from_metadata_without_tag_is_unpinned(tmp_path: Path) -> None:
     folder = connector(tmp_path, metadata=PYPI_METADATA)
-    assert requirement_for(folder) == Requirement("airbyte-source-x", "airbyte-source-x", local=False)
+    expected = Requirement("airbyte-source-x", "airbyte-source-x", local=False)
+    assert Connector.read(folder).python_requirement() == expected
 
 
 def test_requirement_from_setup_py(tmp_path: Path) -> None:
     folder = connector(tmp_path, setup_py="from setuptools import setup\nsetup()\n")
-    assert requirement_for(folder) == Requirement(str(folder), "source-x", local=True)
+    assert Connector.read(folder).python_requirement() == Requirement(str(folder), "source-x", local=True)
 
 
 def test_setup_py_with_a_build_system_only_pyproject(tmp_path: Path) -> None:
@@ -143,13 +146,13 @@ def test_setup_py_with_a_build_system_only_pyproject(tmp_path: Path) -> None:
         pyproject_toml='[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n',
         setup_py="from setuptools import setup\nsetup(name='source-x')\n",
     )
-    assert requirement_for(folder) == Requirement(str(folder), "source-x", local=True)
+    assert Connector.read(folder).python_requirement() == Requirement(str(folder), "source-x", local=True)
 
 
 def test_pyproject_without_a_name_is_a_build_error(tmp_path: Path) -> None:
     folder = connector(tmp_path, pyproject_toml="[tool.ruff]\nline-length = 100\n")
     with pytest.raises(BuildError) as raised:
-        requirement_for(folder)
+        Connector.read(folder).python_requirement()
     assert str(folder / "pyproject.toml") in str(raised.value)
     assert "name" in str(raised.value)
 
@@ -157,14 +160,14 @@ def test_pyproject_without_a_name_is_a_build_error(tmp_path: Path) -> None:
 def test_invalid_pyproject_is_a_build_error_naming_the_file(tmp_path: Path) -> None:
     folder = connector(tmp_path, pyproject_toml='[project\nname = "x"\n')
     with pytest.raises(BuildError) as raised:
-        requirement_for(folder)
+        Connector.read(folder).python_requirement()
     assert str(folder / "pyproject.toml") in str(raised.value)
 
 
 def test_nothing_to_build_names_the_folder_and_what_to_add(tmp_path: Path) -> None:
     folder = connector(tmp_path, metadata="data:\n  dockerImageTag: 1.0.0\n")
     with pytest.raises(BuildError) as raised:
-        requirement_for(folder)
+        Connector.read(folder).python_requirement()
     message = str(raised.value)
     assert str(folder) in message
     assert "pyproject.toml" in message

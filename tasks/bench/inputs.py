@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from acceptance.config.connector import Connector
 from acceptance.protocol import catalog as catalogs
 from acceptance.runner import LocalRunner
 from acceptance.runner.base import discover
@@ -43,11 +44,12 @@ def faker_input(work_dir: Path, count: int, say: Say, *, build: bool = True) -> 
             return None
         from tasks.builder.virtualenv import build_virtualenv
 
-        record = build_virtualenv(FAKER, say=say)
+        record = build_virtualenv(Connector.read(FAKER), say=say)
     stem = f"faker-{record.version}-count{count}-seed{FAKER_CONFIG['seed']}"
     data_file, catalog_file = work_dir / f"{stem}.jsonl", work_dir / f"{stem}.catalog.json"
     if not (data_file.is_file() and catalog_file.is_file()):
-        _record_faker(resolve_command(FAKER).argv, {"count": count, **FAKER_CONFIG}, data_file, catalog_file, say)
+        argv = resolve_command(Connector.read(FAKER)).argv
+        _record_faker(argv, {"count": count, **FAKER_CONFIG}, data_file, catalog_file, say)
     else:
         say(f"bench: reusing {data_file}")
     return BenchInput(f"source-faker {record.version} (count {count:,})", data_file, catalog_file,

@@ -27,6 +27,7 @@ from tabulate import tabulate
 
 from acceptance import registry
 from acceptance.compat import previous_package
+from acceptance.config.connector import Connector
 from acceptance.config.metadata import load_metadata
 from acceptance.runner.command import venv_bin
 from acceptance.runner.timing import TIMINGS_ENV
@@ -95,7 +96,7 @@ def prepare_previous_release(say: Say) -> dict[str, Any]:
 
 
 def bench_suites(count: int = 10_000, say: Say = print) -> dict[str, Any]:
-    record = build_virtualenv(FAKER, say=say)
+    record = build_virtualenv(Connector.read(FAKER), say=say)
     script = venv_bin(FAKER / ".venv") / record.console_script
     previous = prepare_previous_release(say)
     root = Path(tempfile.mkdtemp(prefix="bench-suites-"))

@@ -55,7 +55,8 @@ from pathlib import Path
 import docker
 from filelock import FileLock
 
-from acceptance.config.metadata import METADATA_FILE, Metadata, load_metadata
+from acceptance.config.connector import DEV_TAG, Connector
+from acceptance.config.metadata import METADATA_FILE, Metadata
 from acceptance.errors import BuildError
 from acceptance.runner.docker import CONTAINER_LABEL, docker_client
 from tasks.builder import build_customization
@@ -77,7 +78,6 @@ from tasks.builder.identity import How, code_ignore, inputs_digest, short_hash
 from tasks.builder.wheels import build_requires, copy_wheels, make_wheels, pick_script, pip_wheel, python_requirement
 
 DEFAULT_BASE_IMAGE = "airbyte/python-connector-base:local"
-DEV_TAG = "dev"
 INPUTS_LABEL = f"{CONTAINER_LABEL}.build-inputs"  # on images: the hash of what they were built from
 WHEELHOUSE_MARKER = "MADE-BY-CONNECTOR-ACCEPTANCE"
 PROJECT_WHEEL_DIR = ".connector-wheel"  # the connector's own wheel, beside its code in a generated build
@@ -97,9 +97,9 @@ class BuiltImage:
     seconds: float = 0.0
 
 
-def image_tag(folder: Path) -> str:
+def image_tag(connector: Connector) -> str:
     """`<dockerRepository>:dev`, the tag `build_image` gives the connector's image."""
-    return f"{_repository(folder, load_metadata(folder))}:{DEV_TAG}"
+    return connector.dev_image()
 
 
 def normalize_image_ref(ref: str) -> str:
@@ -118,16 +118,17 @@ def base_image_for(metadata: Metadata | None, override: str | None = None) -> st
 
 
 def build_image(
-    folder: Path, *, base_image: str | None = None, say: Say = print, client: docker.DockerClient | None = None,
+    connector: Connector, *, base_image: str | None = None, say: Say = print,
+    client: docker.DockerClient | None = None,
     force: bool = False, network_mode: str = "none",
 ) -> BuiltImage:
     """Build the connector's image, check that it answers `spec`, tag it `<dockerRepository>:dev`.
 
     `base_image` overrides the metadata's base (generated builds only); `force` rebuilds even when the inputs are
     unchanged."""
-    folder = folder.resolve()
-    metadata = load_metadata(folder)
-    repository = _repository(folder, metadata)
+    folder = connector.folder.resolve()
+    metadata = connector.metadata
+    repository = connector.image_repository()
     how: How = "dockerfile" if (folder / "Dockerfile").is_file() else "generated"
     if how == "generated" and not (metadata and metadata.data.dockerImageTag):
         raise BuildError(f"{folder / METADATA_FILE}: data.dockerImageTag is needed for the io.airbyte.version label")
@@ -137,13 +138,14 @@ def build_image(
     lock = Path(tempfile.gettempdir()) / f"connector-acceptance-image-{short_hash(repository)}.lock"
     with FileLock(str(lock), timeout=LOCK_TIMEOUT_SECONDS):
         remove_stale_temporary_tags(client, repository)
-        return _build_image(folder, metadata, repository, how, base_image, say, client, force, network_mode)
+        return _build_image(connector, repository, how, base_image, say, client, force, network_mode)
 
 
 def _build_image(
-    folder: Path, metadata: Metadata | None, repository: str, how: How, base_image: str | None, say: Say,
+    connector: Connector, repository: str, how: How, base_image: str | None, say: Say,
     client: docker.DockerClient, force: bool, network_mode: str,
 ) -> BuiltImage:
+    folder, metadata = connector.folder.resolve(), connector.metadata
     name, tag = folder.name, f"{repository}:{DEV_TAG}"
     instructions: list[tuple[str, str]] = []
     if how == "dockerfile":
@@ -166,9 +168,9 @@ def _build_image(
     with tempfile.TemporaryDirectory(prefix="connector-acceptance-image-") as work:
         build = DockerBuild(client, temporary, {INPUTS_LABEL: inputs}, network_mode, say, name)
         if how == "dockerfile":
-            dockerfile = _build_with_dockerfile(folder, instructions, client, build, Path(work))
+            dockerfile = _build_with_dockerfile(connector, instructions, client, build, Path(work))
         else:
-            dockerfile = _build_generated(folder, metadata, bases[0], build, Path(work))
+            dockerfile = _build_generated(connector, bases[0], build, Path(work))
     try:
         check_spec(client, build.image_id, name, repository)
         client.api.tag(build.image_id, repository, DEV_TAG, force=True)
@@ -185,10 +187,12 @@ def _build_image(
 
 
 def _build_with_dockerfile(
-    folder: Path, instructions: list[tuple[str, str]], client: docker.DockerClient, build: DockerBuild, work: Path,
+    connector: Connector, instructions: list[tuple[str, str]], client: docker.DockerClient, build: DockerBuild,
+    work: Path,
 ) -> str:
+    folder = connector.folder.resolve()
     text = (folder / "Dockerfile").read_text()
-    requirement = python_requirement(folder)
+    requirement = python_requirement(connector)
     if requirement is None and not (folder / "requirements.txt").is_file():
         build.run(folder, "Dockerfile", {})  # nothing for pip: the Dockerfile as it is
         return text
@@ -214,11 +218,12 @@ def _build_with_dockerfile(
         derived.unlink(missing_ok=True)
 
 
-def _build_generated(folder: Path, metadata: Metadata | None, base: str, build: DockerBuild, work: Path) -> str:
+def _build_generated(connector: Connector, base: str, build: DockerBuild, work: Path) -> str:
+    folder, metadata = connector.folder.resolve(), connector.metadata
     assert metadata is not None and metadata.data.dockerImageTag and metadata.data.dockerRepository
     customization = build_customization.load_customization(folder)
     main_file = build_customization.main_file(customization, folder)
-    requirement = python_requirement(folder)
+    requirement = python_requirement(connector)
     pypi_only = requirement is not None and not requirement.local and not (folder / main_file).is_file()
     has_requirements_txt = (folder / "requirements.txt").is_file()
     if requirement is None and not has_requirements_txt and not (folder / main_file).is_file():
@@ -271,11 +276,3 @@ def _build_generated(folder: Path, metadata: Metadata | None, base: str, build: 
     (context / "Dockerfile").write_text(text)
     build.run(context, "Dockerfile", {}, labels=False)  # the Dockerfile has them
     return text
-
-
-def _repository(folder: Path, metadata: Metadata | None) -> str:
-    if metadata is None:
-        raise BuildError(f"{folder}: no {METADATA_FILE}: its data.dockerRepository names the image to build")
-    if not metadata.data.dockerRepository:
-        raise BuildError(f"{folder / METADATA_FILE}: data.dockerRepository is missing: it names the image to build")
-    return metadata.data.dockerRepository

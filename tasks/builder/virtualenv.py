@@ -13,14 +13,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock
 
-from acceptance.config.metadata import load_metadata
+from acceptance.config.connector import Connector, Requirement
 from acceptance.errors import BuildError
 from acceptance.runner.command import CDK_SCRIPTS, VENV_DIR, BuildRecord, connector_identity, venv_bin
 from acceptance.runner.command import ConnectorCommand as _Command
@@ -31,52 +29,21 @@ BUILD_LOCK_TIMEOUT_SECONDS = 1800
 Say = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class Requirement:
-    spec: str  # what pip installs: a folder path or "name==version"
-    distribution: str  # the distribution name whose console script runs the connector
-    local: bool
-
-
-def requirement_for(folder: Path) -> Requirement:
-    pyproject = folder / "pyproject.toml"
-    has_setup_py = (folder / "setup.py").is_file()
-    if pyproject.is_file():
-        try:
-            data = tomllib.loads(pyproject.read_text())
-        except tomllib.TOMLDecodeError as error:
-            raise BuildError(f"{pyproject}: not valid TOML ({error})") from None
-        name = data.get("project", {}).get("name") or data.get("tool", {}).get("poetry", {}).get("name")
-        if name:
-            return Requirement(str(folder), name, local=True)
-        if not has_setup_py:  # a pyproject.toml naming only the build backend leaves the name to setup.py
-            raise BuildError(f"{pyproject}: no [project] name or [tool.poetry] name to install")
-    metadata = load_metadata(folder)
-    if has_setup_py:
-        return Requirement(str(folder), (metadata and metadata.data.pypi_package) or folder.name, local=True)
-    if metadata and metadata.data.pypi_package:
-        version = metadata.data.dockerImageTag
-        spec = f"{metadata.data.pypi_package}=={version}" if version else metadata.data.pypi_package
-        return Requirement(spec, metadata.data.pypi_package, local=False)
-    raise BuildError(
-        f"{folder}: nothing to build: add a pyproject.toml or setup.py, or set "
-        "data.remoteRegistries.pypi.packageName in metadata.yaml"
-    )
-
-
-def build_virtualenv(folder: Path, *, say: Say = print, force: bool = False) -> BuildRecord:
+def build_virtualenv(connector: Connector, *, say: Say = print, force: bool = False) -> BuildRecord:
     """Create or refresh `<folder>/.venv` with the connector installed; return what was installed.
 
     Builds of one connector are serialised (a file lock beside the venv): parallel sessions wait, then reuse."""
     # The lock lives outside the folder: a file in it would change the folder's identity (and its image inputs).
+    folder = connector.folder
     key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
     lock = Path(tempfile.gettempdir()) / f"connector-acceptance-venv-{key}.lock"
     with FileLock(str(lock), timeout=BUILD_LOCK_TIMEOUT_SECONDS):
-        return _build_virtualenv(folder, say=say, force=force)
+        return _build_virtualenv(connector, say=say, force=force)
 
 
-def _build_virtualenv(folder: Path, *, say: Say, force: bool) -> BuildRecord:
-    requirement = requirement_for(folder)
+def _build_virtualenv(connector: Connector, *, say: Say, force: bool) -> BuildRecord:
+    folder = connector.folder
+    requirement = connector.python_requirement()
     venv = folder / VENV_DIR
     stamp = _stamp(folder, requirement)
     record = BuildRecord.read(venv)

@@ -17,12 +17,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from acceptance.config.metadata import load_metadata
+from acceptance.config.connector import Connector, Requirement
 from acceptance.errors import BuildError
 from acceptance.runner.command import CDK_SCRIPTS
 from tasks.builder.engine import LOG_TAIL_LINES
 from tasks.builder.identity import code_ignore
-from tasks.builder.virtualenv import Requirement, requirement_for
 
 # Reproducible wheels (zip timestamps): an unchanged project gives the same bytes, so Docker's cache holds.
 WHEEL_ENV = {"SOURCE_DATE_EPOCH": "315532800", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
@@ -35,15 +34,9 @@ class _Wheels:
     scripts: list[str]  # console scripts of the connector's distribution
 
 
-def python_requirement(folder: Path) -> Requirement | None:
-    """What pip installs for the connector (`tasks.builder.virtualenv.requirement_for`), or None when it is no
-    Python package."""
-    metadata = load_metadata(folder)
-    if not any((folder / name).is_file() for name in ("pyproject.toml", "setup.py")) and not (
-        metadata and metadata.data.pypi_package
-    ):
-        return None
-    return requirement_for(folder)
+def python_requirement(connector: Connector) -> Requirement | None:
+    """What pip installs for the connector (`Connector.python_requirement`), or None when it is no Python package."""
+    return connector.python_requirement() if connector.is_python_package() else None
 
 
 def make_wheels(folder: Path, requirement: Requirement | None, work: Path) -> _Wheels:
