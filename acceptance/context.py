@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import yaml
 
 from acceptance.cache import Cache, digest
+from acceptance.config.loading import LoadedConfig
 from acceptance.config.metadata import Metadata, load_metadata
-from acceptance.config.models import LoadedConfig
 from acceptance.errors import InputFileError, UserError
 from acceptance.protocol import catalog as catalogs
 from acceptance.protocol.messages import Message, loads

@@ -19,7 +19,7 @@ import pytest
 
 from acceptance import registry
 from acceptance.cache import Cache, default_cache_dir
-from acceptance.config.models import LoadedConfig, load_config
+from acceptance.config.loading import LoadedConfig, load_config
 from acceptance.context import AcceptanceContext, Deadline, PreviousOptions
 from acceptance.errors import ConfigError, InputFileError, UserError
 from acceptance.report.reporter import SUITE_ATTRIBUTE, ProgressRunner, ReportDir, Reporter, session_name

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from acceptance.cache import default_cache_dir
+from acceptance.config.loading import load_config
 from acceptance.config.metadata import load_metadata
-from acceptance.config.models import load_config
 from acceptance.errors import UserError
 from acceptance.plugin import SUITES_DIR
 from acceptance.runner.backend import BACKENDS, docker_client

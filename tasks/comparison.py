@@ -11,7 +11,7 @@ from typing import Any
 
 from acceptance.cache import Cache
 from acceptance.compat.previous_image import DEFAULT_PREVIOUS_VERSION
-from acceptance.config.models import load_config
+from acceptance.config.loading import load_config
 from acceptance.context import AcceptanceContext, PreviousOptions
 from acceptance.errors import UserError
 from acceptance.files import write_atomically

@@ -18,7 +18,7 @@ from threading import Lock
 
 from tabulate import tabulate
 
-from acceptance.config.models import load_config
+from acceptance.config.loading import load_config
 from tasks.acceptance import AcceptanceArgs, pytest_command
 
 Say = Callable[[str], None]

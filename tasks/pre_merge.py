@@ -23,8 +23,10 @@ from acceptance import registry
 from acceptance.checks.attributes import check_allowed_hosts
 from acceptance.compat.previous_release import Unavailable
 from acceptance.compat.versioning import parse_version
-from acceptance.config.metadata import METADATA_FILE, read_yaml
-from acceptance.config.models import load_config, validation_problems
+from acceptance.config.loading import load_config
+from acceptance.config.metadata import METADATA_FILE
+from acceptance.config.problems import validation_problems
+from acceptance.config.yaml_files import read_yaml
 from acceptance.context import AcceptanceContext
 from acceptance.errors import UserError
 from acceptance.findings import render_findings

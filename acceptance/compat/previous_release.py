@@ -28,8 +28,8 @@ from acceptance.compat.previous_image import (
     resolve_previous_image,
 )
 from acceptance.compat.verdicts import disabled_for
+from acceptance.config.loading import LoadedConfig
 from acceptance.config.metadata import Metadata
-from acceptance.config.models import LoadedConfig
 from acceptance.runner import ConnectorRunner, LocalRunner
 from acceptance.runner.backend import Backend, docker_client
 from acceptance.runner.command import ConnectorCommand, connector_identity

@@ -6,8 +6,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from acceptance.config.loading import LoadedConfig
 from acceptance.config.metadata import Metadata, load_metadata
-from acceptance.config.models import LoadedConfig
 from acceptance.errors import UserError
 from acceptance.runner.command import ConnectorCommand, connector_identity, resolve_command
 
