@@ -15,8 +15,8 @@ import yaml
 
 from acceptance.cache import Cache, digest
 from acceptance.config.connector import Connector
+from acceptance.config.loading import LoadedConfig
 from acceptance.config.metadata import Metadata
-from acceptance.config.models import LoadedConfig
 from acceptance.errors import InputFileError, UserError
 from acceptance.protocol import catalog as catalogs
 from acceptance.protocol.messages import Message, loads

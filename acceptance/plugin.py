@@ -20,10 +20,13 @@ import pytest
 from acceptance import registry
 from acceptance.cache import Cache, default_cache_dir
 from acceptance.config.connector import Connector
-from acceptance.config.models import LoadedConfig, load_config
+from acceptance.config.loading import LoadedConfig, load_config
 from acceptance.context import AcceptanceContext, Deadline, PreviousOptions
 from acceptance.errors import ConfigError, InputFileError, UserError
-from acceptance.report.reporter import SUITE_ATTRIBUTE, ProgressRunner, ReportDir, Reporter, session_name
+from acceptance.report.files import ReportDir
+from acceptance.report.progress import ProgressRunner
+from acceptance.report.reporter import Reporter, session_name
+from acceptance.report.results import SUITE_ATTRIBUTE
 from acceptance.runner.backend import BACKENDS, choose_backend
 from acceptance.runner.timing import TIMINGS_ENV
 from acceptance.secrets import Masker

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from acceptance.config.models import MANDATORY_AT_HIGH
+from acceptance.config.strictness import MANDATORY_AT_HIGH
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ from acceptance.checks.attributes import check_allowed_hosts
 from acceptance.compat.previous_release import Unavailable
 from acceptance.compat.versioning import parse_version
 from acceptance.config.connector import Connector
-from acceptance.config.metadata import METADATA_FILE, read_yaml
-from acceptance.config.models import validation_problems
+from acceptance.config.metadata import METADATA_FILE
+from acceptance.config.problems import validation_problems
+from acceptance.config.yaml_files import read_yaml
 from acceptance.context import AcceptanceContext
 from acceptance.errors import UserError
 from acceptance.findings import render_findings

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
+from acceptance.compat.cli import main
 from acceptance.compat.differences import (
     CompatInputError,
     Difference,
     breaking,
     diff_catalogs,
     diff_specs,
-    main,
     render_table,
 )
 

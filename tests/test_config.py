@@ -1,4 +1,4 @@
-"""Tests of `acceptance.config.models`: models, defaults, legacy migration, notices, errors and strictness rules."""
+"""Tests of `acceptance.config`: models, defaults, legacy migration, notices, errors and strictness rules."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
+from acceptance.config.legacy import LEGACY_NOTICE
+from acceptance.config.loading import LoadedConfig, load_config
 from acceptance.config.models import (
-    LEGACY_NOTICE,
-    MANDATORY_AT_HIGH,
     SUITE_NAMES,
     AcceptanceTestConfig,
     BasicReadTestConfig,
@@ -24,12 +24,9 @@ from acceptance.config.models import (
     FullRefreshConfig,
     IgnoredFieldConfig,
     IncrementalConfig,
-    LoadedConfig,
     SpecTestConfig,
-    high_strictness_problems,
-    load_config,
-    unconfigured_mandatory_suites,
 )
+from acceptance.config.strictness import MANDATORY_AT_HIGH, high_strictness_problems, unconfigured_mandatory_suites
 from acceptance.errors import ConfigError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "configs"

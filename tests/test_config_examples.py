@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from acceptance.compat.config_examples import RULE, ExamplesOutcome, generate_configs, previous_configs_rejected
+from acceptance.compat.config_examples import RULE, ExamplesOutcome, previous_configs_rejected
+from acceptance.compat.config_generation import generate_configs
 from acceptance.compat.differences import breaking, diff_specs
 
 ROOT = Path(__file__).resolve().parent.parent

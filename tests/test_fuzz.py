@@ -26,16 +26,10 @@ from pydantic import BaseModel
 
 from acceptance.cache import Cache, digest
 from acceptance.config.connector import Connector
+from acceptance.config.loading import CONFIG_FILE_NAME, LoadedConfig, load_config
 from acceptance.config.metadata import METADATA_FILE, Metadata, load_metadata
-from acceptance.config.models import (
-    CONFIG_FILE_NAME,
-    SUITE_NAMES,
-    AcceptanceTestConfig,
-    LoadedConfig,
-    high_strictness_problems,
-    load_config,
-    unconfigured_mandatory_suites,
-)
+from acceptance.config.models import SUITE_NAMES, AcceptanceTestConfig
+from acceptance.config.strictness import high_strictness_problems, unconfigured_mandatory_suites
 from acceptance.context import AcceptanceContext
 from acceptance.errors import ConfigError, InputFileError
 from acceptance.protocol.messages import MESSAGE_TYPES, loads, parse_line

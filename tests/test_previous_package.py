@@ -19,13 +19,12 @@ import pytest
 from packaging.version import Version
 
 import acceptance.compat.previous_package as previous_package
+from acceptance.compat.launcher import DESCRIBE, launcher_source
 from acceptance.compat.previous_image import Unavailable
 from acceptance.compat.previous_package import (
-    DESCRIBE,
     RECORD,
     PreviousPackage,
     install_previous,
-    launcher_source,
     parse_index_versions,
     previous_venv,
     previous_version,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from acceptance.report import reporter as report
+from acceptance.report import progress as report
 from acceptance.runner import LocalRunner
 from acceptance.runner.base import read
 from acceptance.runner.spool import RECORDS_LISTENER

@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 
 from acceptance.plugin import SUITES_DIR
-from acceptance.report.reporter import Collector, ReportDir, TestResult, render_html, render_table
+from acceptance.report.files import ReportDir
+from acceptance.report.render import render_html, render_table
+from acceptance.report.results import Collector, TestResult
 from acceptance.secrets import Masker
 from tasks.acceptance import REPORT_RUN, AcceptanceArgs, pytest_command
 

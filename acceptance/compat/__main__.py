@@ -1,7 +1,7 @@
-"""`python -m acceptance.compat spec|catalog PREVIOUS.json CURRENT.json`: see acceptance.compat.differences."""
+"""`python -m acceptance.compat spec|catalog PREVIOUS.json CURRENT.json`: see acceptance.compat.cli."""
 
 import sys
 
-from acceptance.compat.differences import main
+from acceptance.compat.cli import main
 
 sys.exit(main())

@@ -10,8 +10,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from acceptance.config.loading import LoadedConfig, load_config
 from acceptance.config.metadata import METADATA_FILE, Metadata, load_metadata
-from acceptance.config.models import LoadedConfig, load_config
 from acceptance.errors import BuildError
 
 DEV_TAG = "dev"  # `<dockerRepository>:dev`: the tag of the image built from the folder

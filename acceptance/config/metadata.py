@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from acceptance.config.models import TOO_DEEP, read_yaml, validation_problems
+from acceptance.config.problems import validation_problems
+from acceptance.config.yaml_files import TOO_DEEP, read_yaml
 from acceptance.errors import ConfigError
 
 METADATA_FILE = "metadata.yaml"

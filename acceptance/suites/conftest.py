@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from acceptance.config.models import high_strictness_problems
+from acceptance.config.strictness import high_strictness_problems
 from acceptance.context import AcceptanceContext, Deadline
 from acceptance.plugin import context_key, strictness, timeout_key
 from acceptance.runner.base import RunResult
