@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from acceptance.checks.basic_read import StrictDraft7Validator, compile_fast_check
+from acceptance.checks.record_schema import StrictDraft7Validator, compile_fast_check
 from acceptance.protocol import catalog as catalogs
 from acceptance.protocol.formats import FORMAT_CHECKER, FORMAT_VALIDATORS
 from acceptance.protocol.native_validation import (

@@ -9,13 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from acceptance.checks.basic_read import (
-    DataPointsTracker,
-    PrimaryKeyValueChecker,
-    RecordSchemaValidator,
-    StreamStatusTracker,
-)
+from acceptance.checks.basic_read import DataPointsTracker, PrimaryKeyValueChecker, StreamStatusTracker
 from acceptance.checks.expected_records import ExpectedRecordsMatcher
+from acceptance.checks.record_schema import RecordSchemaValidator
 from acceptance.runner import LocalRunner, spool
 
 SCHEMA = {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"},

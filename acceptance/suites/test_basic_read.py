@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from acceptance.checks import basic_read as checks
+from acceptance.checks import basic_read as basic_read_checks
+from acceptance.checks import record_schema
 from acceptance.checks.expected_records import ExpectedRecordsMatcher, expected_streams_coverage, load_expected_records
 from acceptance.checks.file_types import FileTypesTracker, check_file_types_present
 from acceptance.checks.secret_leaks import SecretLeakFinder
@@ -84,15 +85,15 @@ class BasicReadFeed:
         self.file_types = FileTypesTracker() if checks_file_types(acceptance, inputs) else None
         self.feeders: dict[str, Any] = {}
         if inputs.validate_schema:
-            self.feeders["schema"] = checks.RecordSchemaValidator(schemas,
-                                                                  fail_on_extra_columns=inputs.fail_on_extra_columns)
+            self.feeders["schema"] = record_schema.RecordSchemaValidator(
+                schemas, fail_on_extra_columns=inputs.fail_on_extra_columns)
         if inputs.validate_primary_keys_data_type:
-            self.feeders["primary_keys"] = checks.PrimaryKeyValueChecker(keys)
+            self.feeders["primary_keys"] = basic_read_checks.PrimaryKeyValueChecker(keys)
         if inputs.validate_data_points:
-            self.feeders["data_points"] = checks.DataPointsTracker(schemas)
+            self.feeders["data_points"] = basic_read_checks.DataPointsTracker(schemas)
         if validates_stream_statuses(acceptance, inputs):
             streams = [(s["stream"].get("namespace"), s["stream"]["name"]) for s in catalog["streams"]]
-            self.feeders["stream_statuses"] = checks.StreamStatusTracker(streams)
+            self.feeders["stream_statuses"] = basic_read_checks.StreamStatusTracker(streams)
         if inputs.expect_records is not None and inputs.expect_records.path:
             self.expected = load_expected(acceptance, inputs)
             flags = inputs.expect_records
@@ -153,11 +154,11 @@ def assert_check(outcome: BasicRead, name: str, acceptance: AcceptanceContext, t
 class TestBasicRead:
     def test_read(self, basic_read: BasicRead, acceptance: AcceptanceContext) -> None:
         """The read succeeds and produces at least one record."""
-        assert_no_findings(checks.check_records_exist(basic_read.record_counts), acceptance.masker,
+        assert_no_findings(basic_read_checks.check_records_exist(basic_read.record_counts), acceptance.masker,
                            "at least one record should be read using the configured catalog")
 
     def test_streams_have_records(self, basic_read: BasicRead, inputs: Any, acceptance: AcceptanceContext) -> None:
-        findings = checks.check_streams_have_records(
+        findings = basic_read_checks.check_streams_have_records(
             catalogs.stream_names(basic_read.catalog), basic_read.record_counts, empty_stream_names(inputs)
         )
         assert_no_findings(findings, acceptance.masker, "every configured stream must have records")
@@ -197,7 +198,7 @@ class TestBasicRead:
     def test_state_messages(self, basic_read: BasicRead, inputs: Any, acceptance: AcceptanceContext) -> None:
         if not inputs.validate_state_messages:
             pytest.skip("validate_state_messages is false")
-        findings = checks.check_state_messages(basic_read.states, len(basic_read.catalog["streams"]))
+        findings = basic_read_checks.check_state_messages(basic_read.states, len(basic_read.catalog["streams"]))
         assert_no_findings(findings, acceptance.masker, "state messages must be per stream with sourceStats")
 
     def test_secret_never_in_the_output(self, basic_read: BasicRead, acceptance: AcceptanceContext) -> None:
@@ -210,7 +211,7 @@ class TestBasicRead:
         if not inputs.expect_trace_message_on_failure:
             pytest.skip("expect_trace_message_on_failure is false")
         run = acceptance.read_run(connector_config, catalogs.invalid_catalog_for_trace_test(), deadline.remaining())
-        findings = checks.check_error_trace_emitted(run.messages)
+        findings = basic_read_checks.check_error_trace_emitted(run.messages)
         if findings:
             detail = "\n" + run.describe_failure() if not run.succeeded else ""
             assert_no_findings(findings, acceptance.masker,

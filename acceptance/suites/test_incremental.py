@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from acceptance.checks import incremental as checks
+from acceptance.checks import future_state, incremental
 from acceptance.context import AcceptanceContext, Deadline
 from acceptance.findings import Finding
 from acceptance.plugin import strictness
@@ -24,7 +24,7 @@ def incremental_catalog(configured_catalog: dict[str, Any], acceptance: Acceptan
     catalog = catalogs.only_supporting(configured_catalog, catalogs.INCREMENTAL)
     if not catalog["streams"]:
         pytest.skip("no configured stream supports incremental sync")
-    assert_no_findings(checks.check_incremental_streams_have_cursor(catalog["streams"]), acceptance.masker,
+    assert_no_findings(incremental.check_incremental_streams_have_cursor(catalog["streams"]), acceptance.masker,
                        "incremental streams need a cursor")
     return catalog
 
@@ -45,7 +45,7 @@ def first_read(acceptance: AcceptanceContext, config: Any, catalog: dict[str, An
 
 
 def cursor_findings(catalog: dict[str, Any], state: Any, run: RunResult) -> list[Finding]:
-    checker = checks.CursorNotBeforeState(catalog["streams"], state)
+    checker = incremental.CursorNotBeforeState(catalog["streams"], state)
     for message in run.messages:
         checker.feed(message)
     return checker.findings()
@@ -59,8 +59,8 @@ class TestIncremental:
         """Read 1 emits records and states; read 2, from read 1's last state, emits no record before it."""
         first = first_read(acceptance, connector_config, incremental_catalog, deadline, "the first incremental read")
         tracker = StateTracker().feed_all(first.messages)
-        assert_no_findings(checks.check_first_read_has_records_and_states(first.messages.counts["RECORD"],
-                                                                          tracker.count),
+        assert_no_findings(incremental.check_first_read_has_records_and_states(first.messages.counts["RECORD"],
+                                                                               tracker.count),
                            acceptance.masker, "the first incremental read must emit records and states")
         state = next_read_state(tracker)
         between_syncs()  # the client container's between_syncs_command, when configured (reference §1.8)
@@ -79,15 +79,15 @@ class TestIncremental:
             name = configured["stream"]["name"]
             single = {"streams": [configured]}
             full = first_read(acceptance, connector_config, single, deadline, f"the full read of stream '{name}'")
-            checkpoints = checks.slice_checkpoints(full.messages, name)
-            findings += checks.check_slice_checkpoints_found(checkpoints, name, full.messages.counts["STATE"])
-            for checkpoint in checks.sample_checkpoints(checkpoints):
+            checkpoints = incremental.slice_checkpoints(full.messages, name)
+            findings += incremental.check_slice_checkpoints_found(checkpoints, name, full.messages.counts["STATE"])
+            for checkpoint in incremental.sample_checkpoints(checkpoints):
                 resumed = read_ok(acceptance, connector_config, single, deadline,
                                   f"the read of '{name}' resumed from state #{checkpoint.position + 1}",
                                   checkpoint.state_input)
-                count = checks.records_per_stream(resumed.messages)[name]
-                findings += checks.check_slice_read(checkpoint.records_after, count, stream_name=name,
-                                                    position=checkpoint.position)
+                count = incremental.records_per_stream(resumed.messages)[name]
+                findings += incremental.check_slice_read(checkpoint.records_after, count, stream_name=name,
+                                                         position=checkpoint.position)
                 findings += cursor_findings(single, checkpoint.state_input, resumed)
         assert_no_findings(findings, acceptance.masker, "reads resumed from checkpoints must return the rest")
 
@@ -106,15 +106,15 @@ class TestIncremental:
         state = acceptance.load_json(future.future_state_path, f"{inputs.location}.future_state.future_state_path")
         run = read_ok(acceptance, connector_config, incremental_catalog, deadline,
                       "the read from the abnormally large state", state)
-        per_stream = checks.records_per_stream(run.messages)
-        findings = checks.check_future_state_read(run.messages.counts["RECORD"], run.messages.counts["STATE"],
-                                                  per_stream)
+        per_stream = incremental.records_per_stream(run.messages)
+        findings = future_state.check_future_state_read(run.messages.counts["RECORD"], run.messages.counts["STATE"],
+                                                        per_stream)
         if strictness(acceptance.loaded) == "high":
-            findings += checks.check_future_state_covers_streams(
+            findings += future_state.check_future_state_covers_streams(
                 state, catalogs.stream_names(incremental_catalog), [m.name for m in future.missing_streams or []]
             )
-        findings += checks.check_cursor_format_consistency(run.of_type("STATE"), state, incremental_catalog["streams"],
-                                                           future.cursor_format)
+        findings += future_state.check_cursor_format_consistency(run.of_type("STATE"), state,
+                                                                 incremental_catalog["streams"], future.cursor_format)
         assert_no_findings(findings, acceptance.masker, "a state with abnormally large values must yield no records")
 
     def test_config_meets_strictness(self, inputs: Any, acceptance: AcceptanceContext) -> None:

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from acceptance.checks import spec as checks
+from acceptance.checks import spec_credentials, spec_document
 from acceptance.checks.image import check_entrypoint_environment, check_image_labels
 from acceptance.checks.messages import check_exactly_one
+from acceptance.checks.spec import SPEC_CHECKS
 from acceptance.compat.verdicts import compare_specs
 from acceptance.context import AcceptanceContext, Deadline
 from acceptance.protocol.messages import connector_specification_problems
@@ -30,7 +31,7 @@ def image_config(acceptance: AcceptanceContext) -> dict[str, Any]:
 
 
 # Schema validity is part of test_spec_is_valid.
-SPEC_RULES = tuple(c for c in checks.SPEC_CHECKS if c is not checks.check_spec_is_valid_json_schema)
+SPEC_RULES = tuple(c for c in SPEC_CHECKS if c is not spec_document.check_spec_is_valid_json_schema)
 
 
 @pytest.mark.usefixtures("inputs")
@@ -44,12 +45,12 @@ class TestSpec:
         spec = specs[0].get("spec")
         assert_no_findings(protocol_findings("ConnectorSpecification", connector_specification_problems(spec)),
                            acceptance.masker, "the SPEC message does not follow the Airbyte protocol")
-        assert_no_findings(checks.check_spec_is_valid_json_schema(spec), acceptance.masker,
+        assert_no_findings(spec_document.check_spec_is_valid_json_schema(spec), acceptance.masker,
                            "connectionSpecification is not a valid JSON schema")
 
     def test_config_match_spec(self, connector_spec: dict[str, Any], connector_config: Any,
                                acceptance: AcceptanceContext) -> None:
-        assert_no_findings(checks.check_config_matches_spec(connector_spec, connector_config), acceptance.masker,
+        assert_no_findings(spec_document.check_config_matches_spec(connector_spec, connector_config), acceptance.masker,
                            "the config does not match the connector's connectionSpecification")
 
     def test_match_expected(self, connector_spec: dict[str, Any], inputs: Any, acceptance: AcceptanceContext) -> None:
@@ -57,7 +58,7 @@ class TestSpec:
         if not path.exists():
             pytest.skip(f"no expected spec at {path} (spec_path)")
         expected = acceptance.load_spec_file(inputs.spec_path, f"{inputs.location}.spec_path")
-        assert_no_findings(checks.check_spec_matches_expected(connector_spec, expected), acceptance.masker,
+        assert_no_findings(spec_document.check_spec_matches_expected(connector_spec, expected), acceptance.masker,
                            f"the emitted spec differs from {path}")
 
     @pytest.mark.parametrize("check", SPEC_RULES, ids=lambda c: c.__name__.removeprefix("check_"))
@@ -81,8 +82,8 @@ class TestSpec:
         oauth_expected = auth.oauth if auth is not None else True
         if not oauth_expected:
             pytest.skip(f"Bypassed: {auth.bypass_reason}")
-        assert_no_findings(checks.check_oauth_is_default_method(connector_spec, oauth_expected), acceptance.masker,
-                           "OAuth must be the default (first) authentication method")
+        assert_no_findings(spec_credentials.check_oauth_is_default_method(connector_spec, oauth_expected),
+                           acceptance.masker, "OAuth must be the default (first) authentication method")
 
     @pytest.mark.backward_compatibility
     def test_backward_compatibility(self, inputs: Any, acceptance: AcceptanceContext, deadline: Deadline,

@@ -17,7 +17,8 @@ from airbyte_protocol.models import AirbyteMessage, Type
 from jsonschema import Draft7Validator
 from pydantic import ValidationError
 
-from acceptance.checks import basic_read as checks
+from acceptance.checks import basic_read as basic_read_checks
+from acceptance.checks import record_schema
 from acceptance.checks.expected_records import ExpectedRecordsMatcher
 from acceptance.checks.secret_leaks import SecretLeakFinder
 from acceptance.protocol import catalog as catalogs
@@ -62,12 +63,12 @@ class OursPath:
                  expected: Sequence[dict[str, Any]] = ()) -> None:
         self.catalog = catalog
         schemas, keys = catalogs.schemas(catalog), catalogs.primary_keys(catalog)
-        self.validator = checks.RecordSchemaValidator(schemas)
+        self.validator = record_schema.RecordSchemaValidator(schemas)
         self.others: list[Any] = []
         if all_checks:
             streams = [(s["stream"].get("namespace"), s["stream"]["name"]) for s in catalog["streams"]]
-            self.others = [checks.PrimaryKeyValueChecker(keys), checks.DataPointsTracker(schemas),
-                           checks.StreamStatusTracker(streams),
+            self.others = [basic_read_checks.PrimaryKeyValueChecker(keys), basic_read_checks.DataPointsTracker(schemas),
+                           basic_read_checks.StreamStatusTracker(streams),
                            ExpectedRecordsMatcher(expected, keys, configured_streams=catalogs.stream_names(catalog)),
                            SecretLeakFinder(Masker({BENCH_SECRET}).secrets)]
         self.all_checks = all_checks
@@ -115,9 +116,9 @@ class OursPath:
         found = self.validator.findings()
         if self.all_checks:
             names = catalogs.stream_names(self.catalog)
-            found += checks.check_records_exist(self.record_counts)
-            found += checks.check_streams_have_records(names, self.record_counts, ())
-            found += checks.check_state_messages(self.states, len(names))
+            found += basic_read_checks.check_records_exist(self.record_counts)
+            found += basic_read_checks.check_streams_have_records(names, self.record_counts, ())
+            found += basic_read_checks.check_state_messages(self.states, len(names))
             for check in self.others:
                 found += check.findings()
         return found

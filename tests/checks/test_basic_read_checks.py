@@ -12,15 +12,13 @@ from hypothesis import strategies as st
 from acceptance.checks.basic_read import (
     DataPointsTracker,
     PrimaryKeyValueChecker,
-    RecordSchemaValidator,
     StreamStatusTracker,
-    StrictDraft7Validator,
     check_error_trace_emitted,
     check_records_exist,
     check_state_messages,
     check_streams_have_records,
-    compile_fast_check,
 )
+from acceptance.checks.record_schema import RecordSchemaValidator, StrictDraft7Validator, compile_fast_check
 from acceptance.findings import Finding
 from acceptance.protocol.formats import FORMAT_CHECKER
 

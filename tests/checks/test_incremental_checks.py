@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from acceptance.checks.future_state import (
+    check_cursor_format_consistency,
+    check_future_state_covers_streams,
+    check_future_state_read,
+)
 from acceptance.checks.incremental import (
     MAX_EXAMPLES,
     Checkpoint,
     CursorNotBeforeState,
-    check_cursor_format_consistency,
     check_first_read_has_records_and_states,
-    check_future_state_covers_streams,
-    check_future_state_read,
     check_incremental_streams_have_cursor,
     check_slice_checkpoints_found,
     check_slice_read,

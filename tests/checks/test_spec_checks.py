@@ -7,14 +7,23 @@ from typing import Any
 
 import pytest
 
-from acceptance.checks import spec as checks
-from acceptance.checks.spec import (
+from acceptance.checks import spec_document as checks
+from acceptance.checks.spec import SPEC_CHECKS
+from acceptance.checks.spec_credentials import (
+    check_oauth_flow_parameters,
+    check_oauth_is_default_method,
+    check_secrets_marked,
+)
+from acceptance.checks.spec_document import (
+    check_config_matches_spec,
+    check_spec_is_valid_json_schema,
+    check_spec_matches_expected,
+)
+from acceptance.checks.spec_schema_rules import (
     DATE_PATTERN,
     DATETIME_PATTERN,
-    SPEC_CHECKS,
     check_additional_properties_true,
     check_array_items,
-    check_config_matches_spec,
     check_date_formats,
     check_date_patterns,
     check_display_type,
@@ -22,15 +31,10 @@ from acceptance.checks.spec import (
     check_group_top_level_only,
     check_no_forbidden_keywords,
     check_no_refs,
-    check_oauth_flow_parameters,
-    check_oauth_is_default_method,
     check_objects_not_empty,
     check_oneof_usage,
     check_order_unique,
     check_property_types_not_arrays,
-    check_secrets_marked,
-    check_spec_is_valid_json_schema,
-    check_spec_matches_expected,
 )
 from acceptance.findings import Finding
 
