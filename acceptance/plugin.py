@@ -20,7 +20,8 @@ import pytest
 from acceptance import registry
 from acceptance.cache import Cache, default_cache_dir
 from acceptance.config.connector import Connector
-from acceptance.config.loading import LoadedConfig, load_config
+from acceptance.config.loading import load_config
+from acceptance.config.strictness import strictness
 from acceptance.context import AcceptanceContext, Deadline, PreviousOptions
 from acceptance.errors import ConfigError, InputFileError, UserError
 from acceptance.report.files import ReportDir
@@ -30,14 +31,13 @@ from acceptance.report.results import SUITE_ATTRIBUTE
 from acceptance.runner.backend import BACKENDS, choose_backend
 from acceptance.runner.timing import TIMINGS_ENV
 from acceptance.secrets import Masker
+from acceptance.suites.support import context_key, timeout_key
 
 SUITES_DIR = Path(__file__).parent / "suites"
 # Each suite's tests live in `test_<name>.py`.
 SUITE_MODULES = {f"test_{suite.name}.py": suite.name for suite in registry.SUITES}
 CONFIG_OPTION = "--acceptance-test-config"
 HOOKS_FILE = "integration_tests/acceptance.py"
-context_key = pytest.StashKey[AcceptanceContext]()
-timeout_key = pytest.StashKey[float]()
 first_reported_key = pytest.StashKey[dict[str, str]]()  # input problem -> the first test it stopped (this process)
 INPUT_ERROR = "acceptance_input_error"  # the user property marking a report of an input error
 
@@ -201,10 +201,6 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     lines += [f"notice: {notice}" for notice in context.loaded.notices]
     return lines
 
-
-def strictness(loaded: LoadedConfig) -> str:
-    level = loaded.config.test_strictness_level
-    return str(getattr(level, "value", level))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

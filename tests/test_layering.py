@@ -37,7 +37,7 @@ MAY_IMPORT: dict[str, set[str]] = {
                                        "acceptance.compat", "acceptance.context"},
     "acceptance.plugin": FOUNDATION | {"acceptance.config", "acceptance.protocol", "acceptance.cache",
                                        "acceptance.registry", "acceptance.runner", "acceptance.report",
-                                       "acceptance.context"},
+                                       "acceptance.context", "acceptance.suites"},
 }
 # Third-party packages a unit must not import: the checks are plain functions, the models know nothing of how the
 # connector runs, and nothing in acceptance/ depends on the build tooling.

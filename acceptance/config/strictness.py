@@ -16,6 +16,13 @@ from acceptance.config.models import (
 )
 from acceptance.config.problems import render_path
 
+
+def strictness(loaded: LoadedConfig) -> str:
+    """The config's `test_strictness_level` as a word: `low` or `high`."""
+    level = loaded.config.test_strictness_level
+    return str(getattr(level, "value", level))
+
+
 # The suites that must be configured (tests or a bypass_reason) at `high` strictness (§1.7 item 1).
 MANDATORY_AT_HIGH: tuple[str, ...] = SUITE_NAMES[:6]
 _AT_HIGH = "at test_strictness_level high"

@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 
-from acceptance.config.strictness import high_strictness_problems
+from acceptance.config.strictness import high_strictness_problems, strictness
 from acceptance.context import AcceptanceContext, Deadline
-from acceptance.plugin import context_key, strictness, timeout_key
 from acceptance.runner.base import RunResult
 from acceptance.runner.client_container import ClientContainer, ClientContainers
-from acceptance.suites.support import fail_run
+from acceptance.suites.support import context_key, fail_run, timeout_key
 
 
 @pytest.fixture

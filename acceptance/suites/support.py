@@ -7,9 +7,14 @@ from collections.abc import Iterable
 
 import pytest
 
+from acceptance.context import AcceptanceContext
 from acceptance.findings import Finding, errors, render_findings, warnings_of
 from acceptance.runner.base import RunResult
 from acceptance.secrets import Masker
+
+# Filled by the plugin (acceptance/plugin.py), read by the suites' fixtures: the run's context, each test's time budget.
+context_key = pytest.StashKey[AcceptanceContext]()
+timeout_key = pytest.StashKey[float]()
 
 
 class AcceptanceWarning(UserWarning):

@@ -17,10 +17,10 @@ from acceptance.checks.expected_records import ExpectedRecordsMatcher, expected_
 from acceptance.checks.file_types import FileTypesTracker, check_file_types_present
 from acceptance.checks.secret_leaks import SecretLeakFinder
 from acceptance.config.models import ignored_field_paths
+from acceptance.config.strictness import strictness
 from acceptance.context import AcceptanceContext, Deadline
 from acceptance.errors import InputFileError
 from acceptance.findings import Finding
-from acceptance.plugin import strictness
 from acceptance.protocol import catalog as catalogs
 from acceptance.protocol.messages import record_stream
 from acceptance.runner.base import RunResult

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from acceptance.checks import future_state, incremental
+from acceptance.config.strictness import strictness
 from acceptance.context import AcceptanceContext, Deadline
 from acceptance.findings import Finding
-from acceptance.plugin import strictness
 from acceptance.protocol import catalog as catalogs
 from acceptance.protocol.state import StateTracker, next_read_state
 from acceptance.runner.base import RunResult

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from acceptance import registry
+from acceptance.config.strictness import strictness
 from acceptance.context import AcceptanceContext
-from acceptance.plugin import strictness
 
 MANDATORY = [pytest.param(s.name, id=s.name, marks=pytest.mark.acceptance_suite(s.name))
              for s in registry.SUITES if s.mandatory_at_high]
