@@ -22,8 +22,8 @@ from tasks.builder.image import build_image
 from tasks.builder.virtualenv import build_virtualenv
 
 Say = Callable[[str], None]
-# Runs argv (nothing is parsed by a shell) and returns its exit code; `success_codes` are the codes that are no
-# failure. nox's session.run raises on any other code instead of returning it.
+# Runs argv, each word as it is (no shell splitting or expansion), and returns its exit code; `success_codes` are the
+# codes that are no failure. nox's session.run raises on any other code instead of returning it.
 Run = Callable[[Sequence[str], Sequence[int]], int]
 
 
