@@ -9,12 +9,15 @@ virtualenvs, so the suites of one connector share one install and one on-disk ca
     nox -s update_expected_records -- source-faker          # integration_tests/expected_records.jsonl from a read
     nox -s bench                                            # validation throughput and read memory, vs upstream
     nox -s tests                                            # this project's own tests
+
+Each session is a thin call of a function of tasks/commands.py; Invoke runs the same ones (tasks/invoke_tasks.py):
+`invoke --list`, `invoke <session> -- <same arguments>`.
 """
 
 from __future__ import annotations
 
-import logging
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import nox
@@ -22,50 +25,36 @@ import nox
 sys.path.insert(0, str(Path(__file__).parent))
 
 from acceptance import registry
-from acceptance.config.connector import Connector
-from acceptance.errors import UserError
-from acceptance.runner.backend import docker_client
-from tasks import acceptance as acceptance_task
-from tasks.builder.image import build_image
-from tasks.builder.virtualenv import build_virtualenv
+from tasks import commands
+from tasks.commands import Outcome
 
 nox.options.default_venv_backend = "none"
 nox.options.sessions = ["lint", "tests"]
 
 
-_said: dict[str, str] = {}  # a user error's message -> the session that said it
+def _end(session: nox.Session, command: Callable[[], Outcome]) -> None:
+    """Run a command of tasks.commands and end the session as it ended: a user error or a failure with its message
+    (a user error said once across the sessions of one run, see commands.said_once), a skip with its reason."""
+    outcome = commands.said_once(session.name, command)
+    if outcome.skipped:
+        session.skip(outcome.message)
+    if outcome.code:
+        session.error(outcome.message)
 
 
-def _user_errors_as_messages(session: nox.Session, action: object) -> object:
-    """Run `action`; a UserError ends the session with its message, said once: the other sessions of the same run
-    (e.g. every suite of `nox -s acceptance`) that meet the same error are skipped with a pointer to the first."""
-    try:
-        return action()  # type: ignore[operator]
-    except UserError as error:
-        message = str(error)
-        first = _said.setdefault(message, session.name)
-        if first != session.name:
-            session.skip(f"the same error as {first}")
-        session.error(message)
+def _run(session: nox.Session) -> commands.Run:
+    def run(argv: Sequence[str], success_codes: Sequence[int]) -> int:
+        session.run(*argv, success_codes=list(success_codes))  # raises on any other code
+        return success_codes[0]
 
-
-def _quiet_docker_logs() -> None:
-    for chatty in ("docker", "urllib3", "filelock"):  # nox logs at DEBUG: keep the engine's HTTP calls out
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    return run
 
 
 @nox.session(venv_backend="none")
 def build(session: nox.Session) -> None:
     """Build a connector: its image `<dockerRepository>:dev` where Docker answers (from its Dockerfile, or generated
     from its base image), else its virtualenv (`connectors/<name>/.venv`); `--backend local` forces the venv."""
-    args = _user_errors_as_messages(session, lambda: acceptance_task.parse_args(session.posargs, prog="build"))
-    _quiet_docker_logs()
-    for folder in args.connectors:  # type: ignore[attr-defined]
-        wants_image = args.backend == "docker" or (args.backend == "auto" and docker_client() is not None)  # type: ignore[attr-defined]
-        if wants_image:
-            _user_errors_as_messages(session, lambda f=folder: build_image(Connector.read(f), say=session.log))
-        else:
-            _user_errors_as_messages(session, lambda f=folder: build_virtualenv(Connector.read(f), say=session.log))
+    _end(session, lambda: commands.build(session.posargs, say=session.log))
 
 
 @nox.session(venv_backend="none")
@@ -75,32 +64,7 @@ def acceptance(session: nox.Session, suite: str) -> None:
 
     Several connectors (names, --all, --modified [--base REF]) run isolated, --jobs N at a time, with one summary.
     """
-    args = _user_errors_as_messages(session, lambda: acceptance_task.parse_args(session.posargs, prog="acceptance"))
-    _quiet_docker_logs()
-    if not args.connectors:  # type: ignore[attr-defined]
-        session.skip("no connector selected (--modified found no changed connector)")
-    if len(args.connectors) > 1:  # type: ignore[attr-defined]
-        _many_connectors(session, args, [suite])
-        return
-    folder = args.connectors[0]  # type: ignore[attr-defined]
-    connector = _user_errors_as_messages(session, lambda: acceptance_task.check_inputs(folder))
-    backend = _user_errors_as_messages(
-        session, lambda: acceptance_task.prepare_backend(connector, args, say=session.log))  # type: ignore[arg-type]
-    # Exit code 5 (nothing collected): the suite has no tests for this connector, which is not a failure.
-    session.run(*acceptance_task.pytest_command(folder, args, [suite], backend), success_codes=[0, 5])
-
-
-def _many_connectors(session: nox.Session, args: object, suites: list[str]) -> None:
-    import time
-
-    from tasks.many import render_many, run_many
-
-    started = time.monotonic()
-    runs = run_many(args, suites, args.jobs, say=print)  # type: ignore[arg-type, attr-defined]
-    session.log(render_many(runs, time.monotonic() - started))
-    failed = [run.connector for run in runs if run.outcome != "passed"]
-    if failed:
-        session.error(f"{', '.join(suites)}: {len(failed)} connector(s) failed: {', '.join(failed)}")
+    _end(session, lambda: commands.acceptance(session.posargs, suite, say=session.log, run=_run(session)))
 
 
 @nox.session(venv_backend="none")
@@ -109,24 +73,7 @@ def matrix(session: nox.Session) -> None:
 
     nox -s matrix -- --modified [--base origin/main]      nox -s matrix -- --all
     """
-    import argparse
-
-    from tasks.connectors import connectors_root
-    from tasks.many import matrix as render_matrix
-
-    parser = argparse.ArgumentParser(prog="matrix", add_help=False, allow_abbrev=False)
-    parser.add_argument("connectors", nargs="*")
-    parser.add_argument("--all", action="store_true")
-    parser.add_argument("--modified", action="store_true")
-    parser.add_argument("--base", default=acceptance_task.DEFAULT_BASE_REF)
-    parser.add_argument("--connectors-root", default=None)
-    known, unknown = parser.parse_known_args(session.posargs)
-    if unknown:
-        session.error(f"matrix: unknown arguments {' '.join(unknown)} (expected names, --all, --modified, --base)")
-    root = connectors_root(known.connectors_root)
-    names = _user_errors_as_messages(session, lambda: acceptance_task.selected_connectors(
-        known.connectors, root, every=known.all, modified=known.modified, base=known.base))
-    print(render_matrix(names))  # type: ignore[arg-type]
+    _end(session, lambda: commands.matrix(session.posargs))
 
 
 @nox.session(venv_backend="none")
@@ -135,30 +82,7 @@ def acceptance_parallel(session: nox.Session) -> None:
 
     nox -s acceptance_parallel -- source-faker [--jobs N] [the acceptance options]
     """
-    import argparse
-    import time
-
-    from tasks.parallel import default_jobs, parallel_jobs, render_summary, run_suites
-
-    parser = argparse.ArgumentParser(prog="acceptance_parallel", add_help=False, allow_abbrev=False)
-    parser.add_argument("--jobs", type=int, default=default_jobs())
-    known, rest = parser.parse_known_args(session.posargs)
-    args = _user_errors_as_messages(session, lambda: acceptance_task.parse_args(rest, prog="acceptance_parallel"))
-    _quiet_docker_logs()
-    failed: list[str] = []
-    for folder in args.connectors:  # type: ignore[attr-defined]
-        connector = _user_errors_as_messages(session, lambda f=folder: acceptance_task.check_inputs(f))
-        backend = _user_errors_as_messages(
-            session, lambda c=connector: acceptance_task.prepare_backend(c, args, say=session.log))
-        jobs, why = parallel_jobs(connector, known.jobs)  # type: ignore[arg-type]
-        if why:
-            session.log(f"{folder.name}: {why}")
-        started = time.monotonic()
-        runs = run_suites(folder, args, registry.names(), backend, jobs, say=print)  # type: ignore[arg-type]
-        session.log(render_summary(folder, runs, time.monotonic() - started))
-        failed += [f"{folder.name} {run.suite}" for run in runs if not run.passed]
-    if failed:
-        session.error(f"failed: {', '.join(failed)}")
+    _end(session, lambda: commands.acceptance_parallel(session.posargs, say=session.log))
 
 
 @nox.session(venv_backend="none")
@@ -170,15 +94,7 @@ def backward_compat(session: nox.Session) -> None:
     Fails exactly when a breaking difference is not declared (major bump + releases.breakingChanges entry), or the
     version did not increase. Report: <report-dir>/<connector>/backward_compat.json (default report-dir: reports).
     """
-    from tasks.backward_compat import run_backward_compat
-    from tasks.comparison import parse_args
-
-    args = _user_errors_as_messages(session, lambda: parse_args(session.posargs, prog="backward_compat"))
-    _quiet_docker_logs()
-    failed = [folder.name for folder in args.run.connectors  # type: ignore[attr-defined]
-              if _user_errors_as_messages(session, lambda f=folder: run_backward_compat(f, args, say=session.log))]
-    if failed:
-        session.error(f"breaking changes not declared by the version: {', '.join(failed)}")
+    _end(session, lambda: commands.backward_compat(session.posargs, say=session.log))
 
 
 @nox.session(venv_backend="none")
@@ -188,13 +104,7 @@ def regression(session: nox.Session) -> None:
     nox -s regression -- source-faker [same options as backward_compat]
     Report: <report-dir>/<connector>/regression.json. Informational: exits non-zero only when a read fails.
     """
-    from tasks.comparison import parse_args
-    from tasks.regression import run_regression
-
-    args = _user_errors_as_messages(session, lambda: parse_args(session.posargs, prog="regression"))
-    _quiet_docker_logs()
-    for folder in args.run.connectors:  # type: ignore[attr-defined]
-        _user_errors_as_messages(session, lambda f=folder: run_regression(f, args, say=session.log))
+    _end(session, lambda: commands.regression(session.posargs, say=session.log))
 
 
 @nox.session(venv_backend="none")
@@ -205,19 +115,7 @@ def pre_merge(session: nox.Session) -> None:
 
     nox -s pre_merge -- source-faker [--backend local|docker] [--connector-command CMD] [--previous-command CMD ...]
     """
-    from tasks.comparison import parse_args
-    from tasks.pre_merge import exit_code, render_steps, run_pre_merge
-
-    args = _user_errors_as_messages(session, lambda: parse_args(session.posargs, prog="pre_merge"))
-    _quiet_docker_logs()
-    failed = []
-    for folder in args.run.connectors:  # type: ignore[attr-defined]
-        steps = run_pre_merge(folder, args, say=session.log)  # type: ignore[arg-type]
-        session.log(render_steps(folder, steps))
-        if exit_code(steps):
-            failed.append(folder.name)
-    if failed:
-        session.error(f"not ready to merge: {', '.join(failed)}")
+    _end(session, lambda: commands.pre_merge(session.posargs, say=session.log))
 
 
 @nox.session(venv_backend="none")
@@ -227,13 +125,7 @@ def update_expected_records(session: nox.Session) -> None:
 
     nox -s update_expected_records -- source-faker [--per-stream N] [--backend local|docker] [--connector-command CMD]
     """
-    from tasks.expected_records import parse_args, update_expected_records
-
-    args, per_stream = _user_errors_as_messages(session, lambda: parse_args(session.posargs))  # type: ignore[misc]
-    _quiet_docker_logs()
-    for folder in args.run.connectors:
-        _user_errors_as_messages(
-            session, lambda f=folder: update_expected_records(f, args, per_stream, say=session.log))
+    _end(session, lambda: commands.update_expected_records(session.posargs, say=session.log))
 
 
 @nox.session(venv_backend="none")
@@ -248,31 +140,18 @@ def bench(session: nox.Session) -> None:
     system temp dir's connector-acceptance-bench) and reused. Results: <work-dir>/bench.json. Exits non-zero on a
     missed target only with --check. --quick: tiny sizes, a smoke run.
     """
-    import shlex
-
-    from tasks.bench.cli import main as run_bench
-
-    command = shlex.join(["nox", "-s", "bench", *(["--", *session.posargs] if session.posargs else [])])
-    try:
-        missed = _user_errors_as_messages(session, lambda: run_bench(session.posargs, command=command))
-    except SystemExit as done:  # --help
-        if done.code:
-            raise
-        return
-    if missed:
-        session.error("bench: a target was missed (--check)")
+    _end(session, lambda: commands.bench(session.posargs))
 
 
 @nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
     """This project's own test-suite (what .ci/run runs)."""
-    # One worker per core; a test module stays on one worker (the end-to-end ones share a connector's build).
-    session.run("python", "-m", "pytest", "tests", "-n", "auto", "--dist", "loadfile", *session.posargs)
+    _end(session, lambda: commands.tests(session.posargs, run=_run(session)))
 
 
 @nox.session(venv_backend="none")
 def lint(session: nox.Session) -> None:
-    session.run("ruff", "check", ".")
+    _end(session, lambda: commands.lint(run=_run(session)))
 
 
 @nox.session(venv_backend="none")
@@ -281,19 +160,4 @@ def base_image(session: nox.Session) -> None:
 
     nox -s base_image [-- --force] [--tag IMAGE:TAG ...]    (--tag adds tags to the default ones)
     """
-    import argparse
-
-    from tasks.builder.base_image import DEFAULT_TAGS, build_base_image
-
-    parser = argparse.ArgumentParser(prog="nox -s base_image --", exit_on_error=False)
-    parser.add_argument("--force", action="store_true", help="rebuild even when the image exists")
-    parser.add_argument("--tag", action="append", default=[], metavar="IMAGE:TAG", help="also tag the image so")
-    try:
-        args, unknown = parser.parse_known_args(session.posargs)
-    except argparse.ArgumentError as error:
-        session.error(f"nox -s base_image: {error}")
-    if unknown:
-        session.error(f"nox -s base_image: unknown arguments {' '.join(unknown)} (expected --force, --tag IMAGE:TAG)")
-    _quiet_docker_logs()
-    tags = list(dict.fromkeys([*DEFAULT_TAGS, *args.tag]))
-    _user_errors_as_messages(session, lambda: build_base_image(tags, say=session.log, force=args.force))
+    _end(session, lambda: commands.base_image(session.posargs, say=session.log))
