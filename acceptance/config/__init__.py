@@ -1,1 +1,2 @@
-"""acceptance-test-config.yml and metadata.yaml: the models, the loader, legacy migration."""
+"""The connector folder read once (`connector.Connector`), acceptance-test-config.yml (models, loading, legacy
+migration, strictness rules) and metadata.yaml."""
