@@ -89,7 +89,7 @@ def context_files(folder: Path) -> list[str]:
 def tracked_files(folder: Path) -> list[str]:
     """The files git would track in `folder`: tracked ones that still exist and untracked ones no `.gitignore`
     ignores. git answers in a work tree; elsewhere (or if git cannot) the `.gitignore` files are applied here."""
-    listed = _git_files(folder)
+    listed = _git_files(folder) if _repository_root(folder.resolve()) is not None else None
     if listed:
         return sorted(path for path in listed if not never_counted(path) and (folder / path).is_file())
     # Not a work tree, no git, or nothing listed (the repository ignores the whole folder, or it is empty).
@@ -164,7 +164,7 @@ def _gitignored_walk(folder: Path) -> list[str]:
 def _outer_rules(folder: Path) -> _Rules:
     """The rules of the repository around `folder` that reach it (info/exclude, the parents' .gitignore files), or
     none when there is no repository or it ignores the folder as a whole."""
-    root = next((p for p in [folder, *folder.parents] if (p / ".git").exists()), None)
+    root = _repository_root(folder)
     if root is None or root == folder:
         return []
     rules: _Rules = []
@@ -177,6 +177,11 @@ def _outer_rules(folder: Path) -> _Rules:
         if _ignored(rules, root / chain[level + 1], directory=True):
             return []  # the repository ignores the folder: its own .gitignore files decide
     return rules
+
+
+def _repository_root(folder: Path) -> Path | None:
+    """The nearest folder, `folder` or above, that holds a `.git` (a repository's, or a worktree's file)."""
+    return next((p for p in [folder, *folder.parents] if (p / ".git").exists()), None)
 
 
 def _own_rules(directory: Path) -> _Rules:
