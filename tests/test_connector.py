@@ -12,10 +12,10 @@ from acceptance.errors import UserError
 from acceptance.runner.command import (
     BuildRecord,
     ConnectorCommand,
-    connector_identity,
     declared_console_scripts,
     resolve_command,
 )
+from acceptance.runner.identity import connector_identity
 
 
 def make_folder(tmp_path: Path, *, main: bool = False, name: str = "source-x") -> Path:

@@ -32,7 +32,8 @@ from acceptance.config.connector import Connector
 from acceptance.config.metadata import Metadata
 from acceptance.runner import ConnectorRunner, LocalRunner
 from acceptance.runner.backend import Backend, docker_client
-from acceptance.runner.command import ConnectorCommand, connector_identity
+from acceptance.runner.command import ConnectorCommand
+from acceptance.runner.identity import connector_identity
 from acceptance.secrets import Masker
 
 __all__ = ["PreviousRelease", "Unavailable", "find_previous_release", "current_version"]

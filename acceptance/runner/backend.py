@@ -9,7 +9,8 @@ from typing import Any, Literal
 from acceptance.config.connector import Connector
 from acceptance.config.metadata import Metadata
 from acceptance.errors import UserError
-from acceptance.runner.command import ConnectorCommand, connector_identity, resolve_command
+from acceptance.runner.command import ConnectorCommand, resolve_command
+from acceptance.runner.identity import connector_identity
 
 BACKENDS = ("auto", "local", "docker")
 Kind = Literal["local", "docker"]

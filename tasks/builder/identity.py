@@ -1,48 +1,50 @@
-"""An image's identity: which files of the connector folder go into a build (a generated build's code, a Dockerfile's
-context) and the digest of everything an image is built from (those files, the base images, the build mode, the
-network mode, the Python minor version), by which an unchanged image is reused; `short_hash` for names made from a
-text."""
+"""An image's identity: which files of the connector folder go into a build (a Dockerfile's context, a generated
+build's code, the source of the connector's wheel), all defined by `acceptance.runner.identity` less our own temporary
+files, and the digest of everything an image is built from (those files, the base images, the build mode, the network
+mode, the Python minor version), by which an unchanged image is reused; `short_hash` for names made from a text."""
 
 from __future__ import annotations
 
 import hashlib
-import os
+import shutil
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from acceptance.runner.command import IGNORED_ANYWHERE, IGNORED_AT_TOP, VENV_DIR
+from acceptance.runner.identity import connector_code, context_files, hash_files, tracked_files
 from tasks.builder.dockerfile import DERIVED_DOCKERFILE, WHEELHOUSE_DIR
 
 How = Literal["dockerfile", "generated"]
 
 # Bump when the generated Dockerfile changes shape: images built by an older version are then rebuilt.
 GENERATOR_VERSION = "1"
+# What a Dockerfile build writes into the folder for the time of the build: never an input.
+OUR_TEMPORARY_FILES = {WHEELHOUSE_DIR, DERIVED_DOCKERFILE}
 
 
-def code_ignore(top: Path) -> Callable[[str, list[str]], set[str]]:
-    """What never goes into an image or its identity: virtualenvs, caches, build outputs, tests and secrets."""
-
-    def ignore(directory: str, names: list[str]) -> set[str]:
-        skipped = {n for n in names if n in IGNORED_ANYWHERE or n.endswith(".egg-info")}
-        if Path(directory) == top:
-            skipped |= {n for n in names if n in IGNORED_AT_TOP or n in (WHEELHOUSE_DIR, DERIVED_DOCKERFILE)}
-        return skipped
-
-    return ignore
+def code_files(folder: Path) -> list[str]:
+    """What a generated image's code and the connector's wheel are made of: the files git would track in the folder,
+    less tests, secrets, build outputs and the acceptance config."""
+    return _without_ours(connector_code(tracked_files(folder)))
 
 
-def _context_ignore(top: Path) -> Callable[[str, list[str]], set[str]]:
-    """A Dockerfile build sees the whole folder: only our own temporary files, the venv and caches are left out."""
+def copy_code(folder: Path, target: Path) -> None:
+    """Copy `code_files(folder)` into `target` (created), keeping their relative paths."""
+    target.mkdir(parents=True, exist_ok=True)
+    for relative in code_files(folder):
+        destination = target / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(folder / relative, destination)
 
-    def ignore(directory: str, names: list[str]) -> set[str]:
-        skipped = {n for n in names if n in IGNORED_ANYWHERE}
-        if Path(directory) == top:
-            skipped |= {n for n in names if n in (VENV_DIR, WHEELHOUSE_DIR, DERIVED_DOCKERFILE)}
-        return skipped
 
-    return ignore
+def image_files(folder: Path, how: How) -> list[str]:
+    """The files of the folder an image is built from: the Dockerfile's context (`.dockerignore` applied), or the code
+    a generated Dockerfile copies."""
+    return _without_ours(context_files(folder)) if how == "dockerfile" else code_files(folder)
+
+
+def _without_ours(files: list[str]) -> list[str]:
+    return [f for f in files if f.split("/", 1)[0] not in OUR_TEMPORARY_FILES]
 
 
 def inputs_digest(folder: Path, how: How, bases: list[str], base_ids: list[str], network_mode: str) -> str:
@@ -50,17 +52,7 @@ def inputs_digest(folder: Path, how: How, bases: list[str], base_ids: list[str],
     for part in (GENERATOR_VERSION, how, network_mode, f"{sys.version_info.major}.{sys.version_info.minor}",
                  *bases, *base_ids):
         digest.update(f"{part}\0".encode())
-    ignore = _context_ignore(folder) if how == "dockerfile" else code_ignore(folder)
-    for directory, dirnames, filenames in os.walk(folder):
-        skipped = ignore(directory, [*dirnames, *filenames])
-        dirnames[:] = sorted(d for d in dirnames if d not in skipped)
-        for filename in sorted(f for f in filenames if f not in skipped):
-            path = Path(directory) / filename
-            digest.update(f"{path.relative_to(folder).as_posix()}\0".encode())
-            try:
-                digest.update(hashlib.sha256(path.read_bytes()).digest())
-            except OSError:
-                digest.update(b"unreadable")
+    hash_files(digest, folder, image_files(folder, how))
     return digest.hexdigest()
 
 

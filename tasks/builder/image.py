@@ -74,7 +74,7 @@ from tasks.builder.engine import (
     short_id,
     workdir,
 )
-from tasks.builder.identity import How, code_ignore, inputs_digest, short_hash
+from tasks.builder.identity import How, copy_code, inputs_digest, short_hash
 from tasks.builder.wheels import build_requires, copy_wheels, make_wheels, pick_script, pip_wheel, python_requirement
 
 DEFAULT_BASE_IMAGE = "airbyte/python-connector-base:local"
@@ -247,7 +247,7 @@ def _build_generated(connector: Connector, base: str, build: DockerBuild, work: 
     if wheels.dependencies:
         copy_wheels(wheels.dependencies, dependencies / WHEELHOUSE_DIR)
     if not pypi_only:
-        shutil.copytree(folder, code, ignore=code_ignore(folder))
+        copy_code(folder, code)
     if wheels.project:
         copy_wheels([wheels.project], code / PROJECT_WHEEL_DIR)
 

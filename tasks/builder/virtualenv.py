@@ -20,8 +20,9 @@ from filelock import FileLock
 
 from acceptance.config.connector import Connector, Requirement
 from acceptance.errors import BuildError
-from acceptance.runner.command import CDK_SCRIPTS, VENV_DIR, BuildRecord, connector_identity, venv_bin
+from acceptance.runner.command import CDK_SCRIPTS, VENV_DIR, BuildRecord, venv_bin
 from acceptance.runner.command import ConnectorCommand as _Command
+from acceptance.runner.identity import connector_identity
 
 STAMP = "connector-acceptance-build.stamp"
 BUILD_LOCK_TIMEOUT_SECONDS = 1800

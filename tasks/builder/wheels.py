@@ -21,7 +21,7 @@ from acceptance.config.connector import Connector, Requirement
 from acceptance.errors import BuildError
 from acceptance.runner.command import CDK_SCRIPTS
 from tasks.builder.engine import LOG_TAIL_LINES
-from tasks.builder.identity import code_ignore
+from tasks.builder.identity import copy_code
 
 # Reproducible wheels (zip timestamps): an unchanged project gives the same bytes, so Docker's cache holds.
 WHEEL_ENV = {"SOURCE_DATE_EPOCH": "315532800", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
@@ -47,7 +47,7 @@ def make_wheels(folder: Path, requirement: Requirement | None, work: Path) -> _W
     project_dir.mkdir()
     has_requirements_txt = (folder / "requirements.txt").is_file()
     if (requirement is not None and requirement.local) or has_requirements_txt:
-        shutil.copytree(folder, source, ignore=code_ignore(folder))
+        copy_code(folder, source)
     specs: list[str] = []
     project: Path | None = None
     if requirement is not None and requirement.local:
