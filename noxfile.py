@@ -8,6 +8,7 @@ virtualenvs, so the suites of one connector share one install and one on-disk ca
     nox -s regression -- source-faker                       # records against the previous release
     nox -s update_expected_records -- source-faker          # integration_tests/expected_records.jsonl from a read
     nox -s bench                                            # validation throughput and read memory, vs upstream
+    nox -s cache -- --prune                                 # the cache's sizes; prune uv's cache
     nox -s tests                                            # this project's own tests
 """
 
@@ -65,7 +66,9 @@ def build(session: nox.Session) -> None:
         if wants_image:
             _user_errors_as_messages(session, lambda f=folder: build_image(Connector.read(f), say=session.log))
         else:
-            _user_errors_as_messages(session, lambda f=folder: build_virtualenv(Connector.read(f), say=session.log))
+            cache_root = Path(args.cache_dir) if args.cache_dir else None  # type: ignore[attr-defined]
+            _user_errors_as_messages(session, lambda f=folder, c=cache_root: build_virtualenv(
+                Connector.read(f), say=session.log, cache_root=c))
 
 
 @nox.session(venv_backend="none")
@@ -261,6 +264,16 @@ def bench(session: nox.Session) -> None:
         return
     if missed:
         session.error("bench: a target was missed (--check)")
+
+
+@nox.session(venv_backend="none")
+def cache(session: nox.Session) -> None:
+    """The tool's cache folder, part by part (uv's cache, previous releases, connector outputs); `--prune` runs
+    `uv cache prune` on uv's cache. nox -s cache [-- --show] [--prune [--ci]] [--cache-dir DIR]"""
+    from tasks.cache import run_cache
+
+    if run_cache(session.posargs, say=session.log):
+        session.error("nox -s cache failed")
 
 
 @nox.session(venv_backend="none")
