@@ -57,8 +57,8 @@ from acceptance.runner.command import venv_bin
 from acceptance.runner.release_date import release_upload_time
 
 __all__ = [
-    "ENVIRONMENT_RECORD", "EnvironmentRecord", "InstalledPackage", "Uv", "find_uv", "is_offline", "make_environment",
-    "uv_cache_dir",
+    "ENVIRONMENT_RECORD", "EnvironmentRecord", "InstalledPackage", "Uv", "create_virtualenv", "find_uv", "is_offline",
+    "make_environment", "uv_cache_dir",
 ]
 
 ENVIRONMENT_RECORD = "connector-acceptance-environment.json"  # inside the venv
@@ -161,8 +161,7 @@ def make_environment(venv: Path, requirements: Sequence[str], *, cache_root: Pat
         if release else None
     vpython = venv_bin(venv) / "python"
     if not vpython.is_file():
-        shutil.rmtree(venv, ignore_errors=True)  # a folder without its Python is an interrupted creation
-        _create(venv, python or sys.executable, uv, cache)
+        create_virtualenv(venv, python=python, cache_root=cache_root)
     if uv:
         argv = [str(uv.binary), "pip", "install", "--python", str(vpython), "--cache-dir", str(cache),
                 *(["--offline"] if offline else []), *(["--exclude-newer", date.when] if date and date.when else []),
@@ -185,11 +184,15 @@ def make_environment(venv: Path, requirements: Sequence[str], *, cache_root: Pat
     return record
 
 
-def _create(venv: Path, python: str, uv: Uv | None, cache: Path) -> None:
+def create_virtualenv(venv: Path, *, python: str | None = None, cache_root: Path | None = None) -> None:
+    """An empty virtualenv at `venv` (whatever was there is removed) for `python` (default: this interpreter), made by
+    `uv venv` (`python -m venv --without-pip` where uv cannot run: pip installs into it from outside)."""
+    shutil.rmtree(venv, ignore_errors=True)  # a folder without its Python is an interrupted creation
+    uv, cache, python = find_uv(), uv_cache_dir(cache_root), python or sys.executable
     if uv:
         argv = [str(uv.binary), "venv", "--quiet", "--no-project", "--python", python, "--cache-dir", str(cache),
                 str(venv)]
-    else:  # pip installs into it from outside (`pip --python`): no pip inside
+    else:
         argv = [python, "-m", "venv", "--without-pip", str(venv)]
     result = _run(argv, _uv_env(cache, False))
     if result.returncode != 0:

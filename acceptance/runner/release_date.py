@@ -52,9 +52,11 @@ class ReleaseDate:
 
 def index_url(index_args: Sequence[str] = ()) -> str | None:
     """The index a release is installed from: `--index-url`/`--default-index`/`-i` among `index_args`, else the
-    environment (UV_DEFAULT_INDEX, UV_INDEX_URL, PIP_INDEX_URL), else PyPI; None with `--no-index`."""
+    environment (UV_DEFAULT_INDEX, UV_INDEX_URL, PIP_INDEX_URL), else PyPI; None with `--no-index` (or UV_NO_INDEX /
+    PIP_NO_INDEX set)."""
     args = list(index_args)
-    if "--no-index" in args:
+    no_index = {os.environ.get(v, "").strip().lower() for v in ("UV_NO_INDEX", "PIP_NO_INDEX")}
+    if "--no-index" in args or no_index & {"1", "true", "yes", "on"}:
         return None
     for flag in ("--index-url", "--default-index", "-i"):
         for i, arg in enumerate(args):
