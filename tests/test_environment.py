@@ -144,6 +144,22 @@ def test_a_local_project_is_rebuilt_at_the_same_version(tmp_path: Path) -> None:
     assert subprocess.run(answer, capture_output=True, text=True, check=True).stdout.strip() == "2"
 
 
+def test_a_release_whose_dependencies_of_the_day_do_not_install_resolves_as_of_now(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from acceptance.runner.release_date import ReleaseDate
+
+    # as if six 1.16.0 had been uploaded in 2000: nothing of it is older, so the held resolution fails
+    monkeypatch.setattr(environment, "release_upload_time",
+                        lambda *_, **__: ReleaseDate("2000-01-01T00:00:00Z", "uploaded before 2000"))
+    said: list[str] = []
+    record = make_environment(tmp_path / "env", [SIX], cache_root=tmp_path / "cache", release=("six", "1.16.0"),
+                              say=said.append)
+    assert record.exclude_newer is None
+    assert record.resolution.startswith("as of now: as uploaded before 2000-01-01T00:00:00Z it did not install (")
+    assert said == [f"{SIX}: {record.resolution}"]
+    assert [(p.name, p.version) for p in record.packages] == [("six", "1.16.0")]
+
+
 @pytest.mark.slow
 def test_a_real_connector_release_installs_in_seconds(tmp_path: Path) -> None:
     package, version = "airbyte-source-hardcoded-records", "0.0.48"

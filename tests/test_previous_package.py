@@ -223,6 +223,20 @@ def test_published_versions_when_pip_fails() -> None:
     assert "no such option: --no-such-pip-option" in reason
 
 
+def test_published_versions_offline(offline: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UV_OFFLINE", "1")
+    started = time.monotonic()
+    reason = published_versions(TINY, cache_root=tmp_path)  # from the index: never listed
+    assert time.monotonic() - started < 1  # at once, not after pip's time-outs
+    assert reason == (f"offline (UV_OFFLINE is set) and the published versions of {TINY} were never listed under "
+                      f"{tmp_path / 'previous'}: run once with the package index reachable")
+    monkeypatch.delenv("UV_OFFLINE")
+    listed = published_versions(TINY, index_args=offline, cache_root=tmp_path, max_age=600)
+    monkeypatch.setenv("UV_OFFLINE", "1")
+    # a kept list is used whatever its age while offline
+    assert published_versions(TINY, index_args=offline, cache_root=tmp_path, max_age=0.0001) == listed
+
+
 @pytest.mark.parametrize(
     ("version", "how", "title"),
     [

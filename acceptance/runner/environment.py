@@ -20,7 +20,8 @@ holds still on the machine that made it — another machine, or this one after a
 another time and gets other versions — whereas the upload date is a fact of the index, the same for every machine,
 needs no file to share, and gives the release the dependencies it was published with. The date is read once from
 the index and kept under the tool's cache, so an offline install reuses it; where no date can be had (`--no-index`,
-an index without upload times, offline and never looked up) the install resolves as of now, and the record says so.
+an index without upload times, offline and never looked up) or where the dependencies of that day no longer install
+here, the install resolves as of now, and the record says so.
 
 The record: after each install, `connector-acceptance-environment.json` inside the venv says what was installed
 (name, version, source where uv reports one — `uv pip freeze`'s `name @ url` — and a hash of each distribution's
@@ -54,7 +55,7 @@ from acceptance.cache import default_cache_dir
 from acceptance.errors import BuildError
 from acceptance.files import write_atomically
 from acceptance.runner.command import venv_bin
-from acceptance.runner.release_date import release_upload_time
+from acceptance.runner.release_date import ReleaseDate, release_upload_time
 
 __all__ = [
     "ENVIRONMENT_RECORD", "EnvironmentRecord", "InstalledPackage", "Uv", "create_virtualenv", "find_uv", "is_offline",
@@ -164,9 +165,17 @@ def make_environment(venv: Path, requirements: Sequence[str], *, cache_root: Pat
         create_virtualenv(venv, python=python, cache_root=cache_root)
     if uv:
         argv = [str(uv.binary), "pip", "install", "--python", str(vpython), "--cache-dir", str(cache),
-                *(["--offline"] if offline else []), *(["--exclude-newer", date.when] if date and date.when else []),
+                *(["--offline"] if offline else []),
                 *[arg for name in reinstall for arg in ("--reinstall-package", name)], *index_args, *requirements]
-        result = _run(argv, _uv_env(cache, offline))
+        held = ["--exclude-newer", date.when] if date and date.when else []
+        result = _run([*argv, *held], _uv_env(cache, offline))
+        if held and result.returncode == 1 and not offline:
+            # An old release whose dependencies of the day no longer install here (no wheel for this Python, an
+            # sdist that no longer builds): resolved as of now instead, and the record says so.
+            date = ReleaseDate(None, f"as of now: as uploaded before {held[1]} it did not install "
+                                     f"({_first_error(result.stderr)})")
+            say(f"{' '.join(requirements)}: {date.why}")
+            result = _run(argv, _uv_env(cache, offline))
         if result.returncode == 2 and "unexpected argument" in result.stderr:
             fallback = f"uv rejected an option ({_first_error(result.stderr)})"
         elif result.returncode != 0:
