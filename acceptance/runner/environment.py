@@ -183,6 +183,8 @@ def make_environment(venv: Path, requirements: Sequence[str], *, cache_root: Pat
     if fallback:
         say(f"installing with pip: {fallback}")
         _pip_install(vpython, requirements, reinstall, index_args, offline)
+        if date and date.when:
+            date = ReleaseDate(None, "as of now: pip does not hold a resolution to a date")
     record = EnvironmentRecord(
         installer="pip" if fallback else "uv", uv_version=uv.version if uv else None, python=_python_version(venv),
         requirements=list(requirements), exclude_newer=date.when if date else None,
