@@ -8,6 +8,7 @@ virtualenvs, so the suites of one connector share one install and one on-disk ca
     nox -s regression -- source-faker                       # records against the previous release
     nox -s update_expected_records -- source-faker          # integration_tests/expected_records.jsonl from a read
     nox -s bench                                            # validation throughput and read memory, vs upstream
+    nox -s cache -- --prune                                 # the cache's sizes; prune uv's cache
     nox -s tests                                            # this project's own tests
 
 Each session is a thin call of a function of tasks/commands.py; Invoke runs the same ones (tasks/invoke_tasks.py):
@@ -141,6 +142,13 @@ def bench(session: nox.Session) -> None:
     missed target only with --check. --quick: tiny sizes, a smoke run.
     """
     _end(session, lambda: commands.bench(session.posargs))
+
+
+@nox.session(venv_backend="none")
+def cache(session: nox.Session) -> None:
+    """The tool's cache folder, part by part (uv's cache, previous releases, connector outputs); `--prune` runs
+    `uv cache prune` on uv's cache. nox -s cache [-- --show] [--prune [--ci]] [--cache-dir DIR]"""
+    _end(session, lambda: commands.cache(session.posargs, say=session.log))
 
 
 @nox.session(venv_backend="none")

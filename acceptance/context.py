@@ -254,7 +254,7 @@ class AcceptanceContext:
                 self.connector, self.backend, previous_connector_version,
                 disable_for_version=disable_for_version,
                 previous_image=self.previous_options.image, previous_command=self.previous_options.command,
-                previous_command_version=self.previous_options.command_version,
+                previous_command_version=self.previous_options.command_version, cache_root=self.cache.root,
             )
         return self._previous[key]
 

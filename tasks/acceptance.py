@@ -93,16 +93,17 @@ def selected_connectors(names: list[str], root: Path, *, every: bool = False, mo
     return list(dict.fromkeys(chosen))
 
 
-def ensure_runnable(connector: Connector, connector_command: str | None, say: Callable[[str], None] = print
-                    ) -> None:
-    """Build the connector's virtualenv when that is how it runs (no --connector-command, no main.py)."""
+def ensure_runnable(connector: Connector, connector_command: str | None, say: Callable[[str], None] = print,
+                    cache_dir: str | None = None) -> None:
+    """Build the connector's virtualenv when that is how it runs (no --connector-command, no main.py); its packages
+    come through uv's cache under `cache_dir` (--cache-dir; default: the tool's cache folder)."""
     if connector_command or (connector.folder / "main.py").is_file():
         return
     try:
         connector.python_requirement()
     except UserError:
         return  # nothing to build: resolve_command below names the options
-    build_virtualenv(connector, say=say)
+    build_virtualenv(connector, say=say, cache_root=Path(cache_dir) if cache_dir else None)
     resolve_command(connector)
 
 
@@ -110,7 +111,7 @@ def prepare_backend(connector: Connector, args: AcceptanceArgs, say: Callable[[s
     """Build what the run needs — the image when Docker answers (and no local run is asked for), else the
     virtualenv — say which backend is used, and return the pytest options that select it."""
     if args.backend == "local" or args.connector_command:
-        ensure_runnable(connector, args.connector_command, say)
+        ensure_runnable(connector, args.connector_command, say, args.cache_dir)
         return ["--backend", "local"]
     client = docker_client()
     problem = "no Docker engine answers" if client is None else None
@@ -125,7 +126,7 @@ def prepare_backend(connector: Connector, args: AcceptanceArgs, say: Callable[[s
     if args.backend == "docker":
         raise UserError(f"--backend docker: {problem}")
     say(f"{connector.name}: {problem}; running the connector as a local process")
-    ensure_runnable(connector, None, say)
+    ensure_runnable(connector, None, say, args.cache_dir)
     return ["--backend", "local"]
 
 

@@ -13,6 +13,7 @@ import logging
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from acceptance import registry
 from acceptance.config.connector import Connector
@@ -85,7 +86,8 @@ def build(argv: list[str], say: Say) -> Outcome:
         if wants_image:
             build_image(Connector.read(folder), say=say)
         else:
-            build_virtualenv(Connector.read(folder), say=say)
+            cache_root = Path(args.cache_dir) if args.cache_dir else None
+            build_virtualenv(Connector.read(folder), say=say, cache_root=cache_root)
     return DONE
 
 
@@ -247,6 +249,13 @@ def tests(argv: list[str], run: Run) -> Outcome:
     """This project's own test-suite (what .ci/run runs)."""
     # One worker per core; a test module stays on one worker (the end-to-end ones share a connector's build).
     return _ran(run, ["python", "-m", "pytest", "tests", "-n", "auto", "--dist", "loadfile", *argv])
+
+
+def cache(argv: list[str], say: Say) -> Outcome:
+    """`cache -- [--show] [--prune [--ci]] [--cache-dir DIR]`: the tool's cache folder part by part; prune uv's."""
+    from tasks.cache import run_cache
+
+    return failed("cache: failed") if run_cache(argv, say=say) else DONE
 
 
 def lint(run: Run) -> Outcome:

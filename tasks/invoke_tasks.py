@@ -204,5 +204,16 @@ def base_image(c: Context) -> None:
     end(call("base_image", lambda: commands.base_image(posargs(c), say=say)))
 
 
+@task
+def cache(c: Context) -> None:
+    """The tool's cache folder part by part; --prune prunes uv's cache (nox -s cache).
+
+    invoke cache [-- --show] [--prune [--ci]] [--cache-dir DIR]
+    """
+    from tasks import commands
+
+    end(call("cache", lambda: commands.cache(posargs(c), say=say)))
+
+
 ns = Collection(build, acceptance, matrix, acceptance_parallel, backward_compat, regression, pre_merge,
-                update_expected_records, bench, tests, lint, base_image)
+                update_expected_records, bench, tests, lint, base_image, cache)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from acceptance.runner.environment import create_virtualenv
 from tasks.comparison import parse_args
 from tasks.pre_merge import exit_code, metadata_problems, render_steps, run_pre_merge
 
@@ -85,12 +86,10 @@ def test_unit_tests_without_a_virtualenv_are_skipped_with_the_reason(fake_source
 
 
 def test_the_connectors_own_unit_tests_run_in_its_virtualenv(fake_source: Make, tmp_path: Path) -> None:
-    import subprocess
-
     folder = fake_source()
     # a virtualenv that sees the packages pytest is installed with (a .pth file: `--system-site-packages` would
     # reach the base interpreter's, not those of a virtualenv these tests may run in), as `nox -s build` makes one
-    subprocess.run([sys.executable, "-m", "venv", str(folder / ".venv")], check=True)
+    create_virtualenv(folder / ".venv", cache_root=tmp_path / "cache")
     site_packages = next((folder / ".venv" / "lib").glob("python3*/site-packages"))
     (site_packages / "tests-packages.pth").write_text(str(Path(pytest.__file__).resolve().parent.parent) + "\n")
     (folder / "unit_tests").mkdir()

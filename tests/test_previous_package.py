@@ -1,7 +1,7 @@
 """The previous PyPI release of a connector: which version, installed in its own virtualenv, and how it is started.
 
 The install tests are offline: tiny wheels of `airbyte-source-tiny` (one release per way of starting a connector)
-and a stand-in `airbyte-cdk` go to a folder that pip reads with `--no-index --find-links`. The tests marked `slow`
+and a stand-in `airbyte-cdk` go to a folder that pip and uv read with `--no-index --find-links`. The tests marked `slow`
 install real releases of airbyte-source-faker from the configured index.
 """
 
@@ -207,20 +207,34 @@ def spec_of(found: PreviousPackage) -> dict[str, Any]:
 
 
 def test_published_versions_from_a_folder(offline: list[str]) -> None:
-    assert published_versions(TINY, pip_args=offline) == versions("2.0.0rc1", "1.1.0", "1.0.0", "0.9.0", "0.1.0")
+    assert published_versions(TINY, index_args=offline) == versions("2.0.0rc1", "1.1.0", "1.0.0", "0.9.0", "0.1.0")
 
 
 def test_published_versions_of_an_unknown_package(offline: list[str]) -> None:
-    reason = published_versions("airbyte-source-nowhere", pip_args=offline)
+    reason = published_versions("airbyte-source-nowhere", index_args=offline)
     assert isinstance(reason, str)
     assert reason.startswith("no release of airbyte-source-nowhere is published on the package index")
 
 
 def test_published_versions_when_pip_fails() -> None:
-    reason = published_versions(TINY, pip_args=["--no-such-pip-option"])
+    reason = published_versions(TINY, index_args=["--no-such-pip-option"])
     assert isinstance(reason, str)
     assert "could not list the published versions of airbyte-source-tiny" in reason
     assert "no such option: --no-such-pip-option" in reason
+
+
+def test_published_versions_offline(offline: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UV_OFFLINE", "1")
+    started = time.monotonic()
+    reason = published_versions(TINY, cache_root=tmp_path)  # from the index: never listed
+    assert time.monotonic() - started < 1  # at once, not after pip's time-outs
+    assert reason == (f"offline (UV_OFFLINE is set) and the published versions of {TINY} were never listed under "
+                      f"{tmp_path / 'previous'}: run once with the package index reachable")
+    monkeypatch.delenv("UV_OFFLINE")
+    listed = published_versions(TINY, index_args=offline, cache_root=tmp_path, max_age=600)
+    monkeypatch.setenv("UV_OFFLINE", "1")
+    # a kept list is used whatever its age while offline
+    assert published_versions(TINY, index_args=offline, cache_root=tmp_path, max_age=0.0001) == listed
 
 
 @pytest.mark.parametrize(
@@ -233,7 +247,7 @@ def test_published_versions_when_pip_fails() -> None:
 )
 def test_install_and_run(version: str, how: str, title: str, offline: list[str], shared_cache: Path) -> None:
     said: list[str] = []
-    found = install_previous(TINY, version, cache_root=shared_cache, pip_args=offline, say=said.append)
+    found = install_previous(TINY, version, cache_root=shared_cache, index_args=offline, say=said.append)
     assert isinstance(found, PreviousPackage), found
     assert (found.package, found.version, found.how) == (TINY, version, how)
     assert found.venv == previous_venv(TINY, version, shared_cache)
@@ -244,7 +258,7 @@ def test_install_and_run(version: str, how: str, title: str, offline: list[str],
 
 def test_an_installed_release_is_reused_without_pip(offline: list[str], shared_cache: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    first = install_previous(TINY, "1.0.0", cache_root=shared_cache, pip_args=offline, say=lambda _: None)
+    first = install_previous(TINY, "1.0.0", cache_root=shared_cache, index_args=offline, say=lambda _: None)
     assert isinstance(first, PreviousPackage), first
 
     def no_subprocess(*args: Any, **kwargs: Any) -> None:
@@ -253,20 +267,20 @@ def test_an_installed_release_is_reused_without_pip(offline: list[str], shared_c
     monkeypatch.setattr(previous_package.subprocess, "run", no_subprocess)
     said: list[str] = []
     started = time.monotonic()
-    again = install_previous(TINY, "1.0.0", cache_root=shared_cache, pip_args=offline, say=said.append)
+    again = install_previous(TINY, "1.0.0", cache_root=shared_cache, index_args=offline, say=said.append)
     assert time.monotonic() - started < 1
     assert again == first
     assert said == [f"{TINY} 1.0.0: reusing {first.venv} ({first.how})"]
 
 
 def test_an_interrupted_install_is_redone(offline: list[str], tmp_path: Path) -> None:
-    found = install_previous(TINY, "1.1.0", cache_root=tmp_path, pip_args=offline, say=lambda _: None)
+    found = install_previous(TINY, "1.1.0", cache_root=tmp_path, index_args=offline, say=lambda _: None)
     assert isinstance(found, PreviousPackage), found
     (found.venv / RECORD).unlink()  # as if the install had stopped before its end
     leftover = found.venv / "leftover-of-the-interrupted-install"
     leftover.write_text("")
     said: list[str] = []
-    again = install_previous(TINY, "1.1.0", cache_root=tmp_path, pip_args=offline, say=said.append)
+    again = install_previous(TINY, "1.1.0", cache_root=tmp_path, index_args=offline, say=said.append)
     assert again == found
     assert said[0].startswith(f"{TINY} 1.1.0: installing into {found.venv}")
     assert not leftover.exists()
@@ -275,17 +289,17 @@ def test_an_interrupted_install_is_redone(offline: list[str], tmp_path: Path) ->
 
 
 def test_a_release_that_cannot_be_installed(offline: list[str], tmp_path: Path) -> None:
-    found = install_previous(TINY, "3.0.0", cache_root=tmp_path, pip_args=offline, say=lambda _: None)
+    found = install_previous(TINY, "3.0.0", cache_root=tmp_path, index_args=offline, say=lambda _: None)
     assert isinstance(found, Unavailable)
     assert found.name == f"{TINY}==3.0.0"
-    assert found.reason.startswith(f"could not install {TINY}==3.0.0 (exit 1):")
-    assert "No matching distribution found" in found.reason
+    assert found.reason.startswith(f"could not install {TINY}==3.0.0 (uv, exit 1):")
+    assert f"there is no version of {TINY}==3.0.0" in found.reason
     assert len(found.reason.splitlines()) <= 1 + previous_package.TAIL_LINES
     assert not previous_venv(TINY, "3.0.0", tmp_path).exists()  # nothing half-installed is left
 
 
 def test_a_release_that_does_not_answer_spec(offline: list[str], tmp_path: Path) -> None:
-    found = install_previous(TINY, "0.1.0", cache_root=tmp_path, pip_args=offline, say=lambda _: None)
+    found = install_previous(TINY, "0.1.0", cache_root=tmp_path, index_args=offline, say=lambda _: None)
     assert isinstance(found, Unavailable)
     assert "source-tiny spec` printed no SPEC message (exit 1)" in found.reason
     assert "source-tiny 0.1.0: cannot read its spec" in found.reason
@@ -298,23 +312,24 @@ def test_a_release_that_does_not_answer_spec(offline: list[str], tmp_path: Path)
 )
 def test_resolve_previous_package(current: str, explicit: str | None, expected: str, offline: list[str],
                                   shared_cache: Path) -> None:
-    found = resolve_previous_package(TINY, current, explicit, cache_root=shared_cache, pip_args=offline,
+    found = resolve_previous_package(TINY, current, explicit, cache_root=shared_cache, index_args=offline,
                                      say=lambda _: None)
     assert isinstance(found, PreviousPackage), found
     assert found.version == expected
 
 
 def test_resolve_previous_package_says_why_not(offline: list[str], tmp_path: Path) -> None:
-    found = resolve_previous_package(TINY, "0.1.0", cache_root=tmp_path, pip_args=offline, say=lambda _: None)
+    found = resolve_previous_package(TINY, "0.1.0", cache_root=tmp_path, index_args=offline, say=lambda _: None)
     assert found == Unavailable(TINY, f"no release of {TINY} older than 0.1.0 is published")
-    found = resolve_previous_package("airbyte-source-nowhere", "1.0.0", cache_root=tmp_path, pip_args=offline)
+    found = resolve_previous_package("airbyte-source-nowhere", "1.0.0", cache_root=tmp_path, index_args=offline)
     assert isinstance(found, Unavailable)
     assert "no release of airbyte-source-nowhere is published" in found.reason
-    assert not (tmp_path / "previous").exists()
+    # nothing installed: only the published versions that were listed are kept, under the cache root given
+    assert sorted(path.name for path in (tmp_path / "previous").iterdir()) == [f"{TINY}.versions.json"]
 
 
 def test_the_launcher_says_what_it_runs(offline: list[str], shared_cache: Path) -> None:
-    found = install_previous(TINY, "0.9.0", cache_root=shared_cache, pip_args=offline, say=lambda _: None)
+    found = install_previous(TINY, "0.9.0", cache_root=shared_cache, index_args=offline, say=lambda _: None)
     assert isinstance(found, PreviousPackage), found
     result = subprocess.run([*found.argv, DESCRIBE], capture_output=True, text=True, check=False)
     assert result.stdout.strip() == "source_tiny.SourceTiny"

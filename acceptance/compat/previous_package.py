@@ -5,10 +5,15 @@ Which release: `previous_connector_version` when it names one (it must be publis
 version strictly lower than the current one, pre-releases only when the current version is itself a pre-release.
 The list comes from `pip index versions`, so the machine's pip configuration (index mirror, find-links) applies;
 releases whose Requires-Python excludes this interpreter are not listed, as they could not be installed anyway.
+It is kept a few minutes under the cache root; offline (UV_OFFLINE set) the kept list is used whatever its age, and
+a package never listed is unavailable at once rather than after pip's time-outs.
 
 Where it goes: `<cache>/previous/<package>-<version>-py<major><minor>`, one virtualenv per release, reused by later
-runs. A record file written last marks a finished install whose `spec` answered: a venv without it (an interrupted
-or failed install) is removed and installed again. Installs of one release are serialised by a lock file beside it.
+runs; `<cache>` is the run's cache root (`--cache-dir`, else CONNECTOR_ACCEPTANCE_CACHE_DIR or the default). The
+install is `acceptance.runner.environment.make_environment` (uv, uv's cache under the same root, the resolution held
+to the release's upload date). A record file written last marks a finished install whose `spec` answered: a venv
+without it (an interrupted or failed install) is removed and installed again. Installs of one release are
+serialised by a lock file beside it.
 
 How it runs: the distribution's own console script when it declares one (CDK scripts aside). Old releases declare
 none (their repository's main.py started them), so a small launcher written into the venv finds the connector in
@@ -38,6 +43,7 @@ from acceptance.compat.previous_image import DEFAULT_PREVIOUS_VERSION, Unavailab
 from acceptance.errors import BuildError
 from acceptance.files import write_atomically
 from acceptance.runner.command import CDK_SCRIPTS, venv_bin
+from acceptance.runner.environment import is_offline, make_environment
 
 __all__ = [
     "PreviousPackage", "Unavailable", "install_previous", "parse_index_versions", "previous_venv", "previous_version",
@@ -69,31 +75,37 @@ class PreviousPackage:
 
 # --- which release ------------------------------------------------------------------------------------------------
 
-def published_versions(package: str, *, pip_args: Sequence[str] = (), cache_root: Path | None = None,
+def published_versions(package: str, *, index_args: Sequence[str] = (), cache_root: Path | None = None,
                        max_age: float = VERSIONS_MAX_AGE_SECONDS) -> list[Version] | str:
     """The versions of `package` the index publishes, newest first (pre-releases included); a sentence when the
-    index cannot be read. `pip_args` go to pip as they are (e.g. `--no-index --find-links DIR`).
+    index cannot be read. `index_args` go to pip (and to the installer) as they are (e.g. `--no-index --find-links
+    DIR`).
 
     The list is kept for `max_age` seconds under the cache root: the suites of one run (several sessions) ask once.
+    Offline, the kept list is used whatever its age, and without one the answer is a sentence, at once.
     """
+    offline = is_offline()
     remembered = (cache_root if cache_root is not None else default_cache_dir()) / PREVIOUS_DIR / \
         f"{package}.versions.json"
     try:
         raw = json.loads(remembered.read_text())
-        if raw["pip_args"] == list(pip_args) and time.time() - raw["at"] < max_age:
+        if raw["index_args"] == list(index_args) and (offline or time.time() - raw["at"] < max_age):
             return [Version(v) for v in raw["versions"]]
     except (OSError, ValueError, KeyError, TypeError, InvalidVersion):
         pass
-    found = _index_versions(package, pip_args)
+    if offline and "--no-index" not in index_args:
+        return (f"offline (UV_OFFLINE is set) and the published versions of {package} were never listed under "
+                f"{remembered.parent}: run once with the package index reachable")
+    found = _index_versions(package, index_args)
     if isinstance(found, list) and max_age > 0:
         remembered.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(remembered, json.dumps({"at": time.time(), "pip_args": list(pip_args),
+        write_atomically(remembered, json.dumps({"at": time.time(), "index_args": list(index_args),
                                                  "versions": [str(v) for v in found]}))
     return found
 
 
-def _index_versions(package: str, pip_args: Sequence[str]) -> list[Version] | str:
-    argv = [sys.executable, "-m", "pip", "index", "versions", "--pre", "--disable-pip-version-check", *pip_args,
+def _index_versions(package: str, index_args: Sequence[str]) -> list[Version] | str:
+    argv = [sys.executable, "-m", "pip", "index", "versions", "--pre", "--disable-pip-version-check", *index_args,
             package]
     try:
         result = subprocess.run(argv, capture_output=True, text=True, timeout=INDEX_TIMEOUT_SECONDS, check=False)
@@ -154,7 +166,7 @@ def previous_venv(package: str, version: str, cache_root: Path | None = None) ->
     return root / PREVIOUS_DIR / f"{package}-{version}-py{_python_tag()}"
 
 
-def install_previous(package: str, version: str, *, cache_root: Path | None = None, pip_args: Sequence[str] = (),
+def install_previous(package: str, version: str, *, cache_root: Path | None = None, index_args: Sequence[str] = (),
                      say: Say = print) -> PreviousPackage | Unavailable:
     """`package==version` in its own virtualenv (reused when a previous install finished), checked with `spec`."""
     venv = previous_venv(package, version, cache_root)
@@ -166,7 +178,7 @@ def install_previous(package: str, version: str, *, cache_root: Path | None = No
             if found:
                 say(f"{package} {version}: reusing {venv} ({found.how})")
                 return found
-            return _install(venv, package, version, pip_args, say)
+            return _install(venv, package, version, cache_root, index_args, say)
     except Timeout:
         return Unavailable(f"{package}=={version}", f"{package} {version}: another session has been installing it "
                                                     f"for {INSTALL_LOCK_TIMEOUT_SECONDS}s (lock {lock.lock_file})")
@@ -176,16 +188,16 @@ def install_previous(package: str, version: str, *, cache_root: Path | None = No
 
 
 def resolve_previous_package(package: str, current: str, explicit: str | None = None, *,
-                             cache_root: Path | None = None, pip_args: Sequence[str] = (),
+                             cache_root: Path | None = None, index_args: Sequence[str] = (),
                              say: Say = print) -> PreviousPackage | Unavailable:
     """The release of `package` before `current` (or `explicit`), installed and answering `spec`."""
-    versions = published_versions(package, pip_args=pip_args)
+    versions = published_versions(package, index_args=index_args, cache_root=cache_root)
     if isinstance(versions, str):
         return Unavailable(package, versions)
     chosen = previous_version(versions, current, explicit, package=package)
     if isinstance(chosen, str):
         return Unavailable(package, chosen)
-    return install_previous(package, str(chosen), cache_root=cache_root, pip_args=pip_args, say=say)
+    return install_previous(package, str(chosen), cache_root=cache_root, index_args=index_args, say=say)
 
 
 def _reuse(venv: Path, package: str, version: str) -> PreviousPackage | None:
@@ -201,14 +213,14 @@ def _reuse(venv: Path, package: str, version: str) -> PreviousPackage | None:
     return PreviousPackage(package, version, venv, argv, how)
 
 
-def _install(venv: Path, package: str, version: str, pip_args: Sequence[str], say: Say) -> PreviousPackage:
+def _install(venv: Path, package: str, version: str, cache_root: Path | None, index_args: Sequence[str],
+             say: Say) -> PreviousPackage:
     requirement = f"{package}=={version}"
     shutil.rmtree(venv, ignore_errors=True)  # no record: whatever is there is an interrupted install
-    say(f"{package} {version}: installing into {venv} (a CDK connector takes one to three minutes)")
-    _run([sys.executable, "-m", "venv", str(venv)], f"create the virtualenv {venv}")
+    say(f"{package} {version}: installing into {venv}")
+    environment = make_environment(venv, [requirement], cache_root=cache_root, index_args=index_args,
+                                   release=(package, version), say=say)
     python = venv_bin(venv) / "python"
-    _run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", *pip_args, requirement],
-         f"install {requirement}")
     script = _console_script(python, package)
     if script is None:
         (venv / LAUNCHER).write_text(launcher_source(package))
@@ -217,7 +229,7 @@ def _install(venv: Path, package: str, version: str, pip_args: Sequence[str], sa
     _smoke_test(argv, requirement)
     installed = PreviousPackage(package, version, venv, argv, how)
     _write_record(venv, {"package": package, "version": version, "script": script, "how": how})
-    say(f"{package} {version}: installed; runs with {how}")
+    say(f"{package} {version}: installed with {environment.installer} in {environment.seconds:.1f}s; runs with {how}")
     return installed
 
 

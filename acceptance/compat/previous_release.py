@@ -83,12 +83,14 @@ def find_previous_release(
     previous_image: str | None = None,
     previous_command: str | None = None,
     previous_command_version: str | None = None,
+    cache_root: Path | None = None,
     say: Callable[[str], None] = print,
 ) -> PreviousRelease | Unavailable:
     """The previous release to compare against (see the module docstring), or why there is none.
 
     `disable_for_version` is decided as soon as the version is known: before a package is installed or any
-    previous release runs."""
+    previous release runs. `cache_root` is the run's cache folder (its Cache's root): a package release is listed
+    and installed under it (default: `acceptance.cache.default_cache_dir()`)."""
     if previous_command:
         found = _from_command(previous_command, previous_command_version, connector.folder)
         if reason := disabled_for(found.version, disable_for_version):
@@ -99,7 +101,7 @@ def find_previous_release(
         if isinstance(found, PreviousRelease) and (reason := disabled_for(found.version, disable_for_version)):
             return Unavailable(found.description, reason)
         return found
-    return _from_package(connector, previous_connector_version, disable_for_version, say)
+    return _from_package(connector, previous_connector_version, disable_for_version, cache_root, say)
 
 
 def _from_command(command: str, version: str | None, cwd: Path) -> PreviousRelease:
@@ -125,7 +127,7 @@ def _from_image(connector: Connector, version: str, override: str | None) -> Pre
     return PreviousRelease("docker", f"image {found.name}{shown}", found.version, identity, image=found.name)
 
 
-def _from_package(connector: Connector, version: str, disable_for_version: str | None,
+def _from_package(connector: Connector, version: str, disable_for_version: str | None, cache_root: Path | None,
                   say: Callable[[str], None]) -> PreviousRelease | Unavailable:
     package = connector.pypi_package
     if not package:
@@ -135,7 +137,7 @@ def _from_package(connector: Connector, version: str, disable_for_version: str |
     if not current:
         return Unavailable(package, f"{package}: metadata.yaml has no dockerImageTag to find the release before")
     from acceptance.compat import previous_package
-    versions = previous_package.published_versions(package)
+    versions = previous_package.published_versions(package, cache_root=cache_root)
     if isinstance(versions, str):
         return Unavailable(package, versions)
     explicit = None if version == DEFAULT_PREVIOUS_VERSION else version
@@ -144,7 +146,7 @@ def _from_package(connector: Connector, version: str, disable_for_version: str |
         return Unavailable(package, chosen)
     if reason := disabled_for(str(chosen), disable_for_version):
         return Unavailable(f"{package} {chosen}", reason)
-    found = previous_package.install_previous(package, str(chosen), say=say)
+    found = previous_package.install_previous(package, str(chosen), cache_root=cache_root, say=say)
     if isinstance(found, Unavailable):
         return found
     identity = hashlib.sha256(f"package\0{found.package}\0{found.version}\0{found.venv}".encode()).hexdigest()

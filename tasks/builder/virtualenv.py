@@ -3,6 +3,8 @@
 What gets installed: the connector folder itself when it has Python packaging (pyproject.toml / setup.py),
 else the PyPI package named by metadata.yaml `remoteRegistries.pypi.packageName`, pinned to `dockerImageTag`.
 A build is skipped when its inputs (requirement, source files, Python) are unchanged since the last one.
+The install is `acceptance.runner.environment.make_environment` (uv; a local project is rebuilt and reinstalled
+even at an unchanged version; a PyPI release resolves as of its upload date), its record beside the build's.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from acceptance.config.connector import Connector, Requirement
 from acceptance.errors import BuildError
 from acceptance.runner.command import CDK_SCRIPTS, VENV_DIR, BuildRecord, venv_bin
 from acceptance.runner.command import ConnectorCommand as _Command
+from acceptance.runner.environment import make_environment
 from acceptance.runner.identity import connector_identity
 
 STAMP = "connector-acceptance-build.stamp"
@@ -30,19 +33,22 @@ BUILD_LOCK_TIMEOUT_SECONDS = 1800
 Say = Callable[[str], None]
 
 
-def build_virtualenv(connector: Connector, *, say: Say = print, force: bool = False) -> BuildRecord:
+def build_virtualenv(connector: Connector, *, say: Say = print, force: bool = False,
+                     cache_root: Path | None = None) -> BuildRecord:
     """Create or refresh `<folder>/.venv` with the connector installed; return what was installed.
 
-    Builds of one connector are serialised (a file lock beside the venv): parallel sessions wait, then reuse."""
+    Builds of one connector are serialised (a file lock beside the venv): parallel sessions wait, then reuse.
+    `cache_root` is the tool's cache folder (`--cache-dir`; default `acceptance.cache.default_cache_dir()`): uv's
+    cache lives under it."""
     # The lock lives outside the folder: a file in it would change the folder's identity (and its image inputs).
     folder = connector.folder
     key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
     lock = Path(tempfile.gettempdir()) / f"connector-acceptance-venv-{key}.lock"
     with FileLock(str(lock), timeout=BUILD_LOCK_TIMEOUT_SECONDS):
-        return _build_virtualenv(connector, say=say, force=force)
+        return _build_virtualenv(connector, say=say, force=force, cache_root=cache_root)
 
 
-def _build_virtualenv(connector: Connector, *, say: Say, force: bool) -> BuildRecord:
+def _build_virtualenv(connector: Connector, *, say: Say, force: bool, cache_root: Path | None) -> BuildRecord:
     folder = connector.folder
     requirement = connector.python_requirement()
     venv = folder / VENV_DIR
@@ -54,18 +60,17 @@ def _build_virtualenv(connector: Connector, *, say: Say, force: bool) -> BuildRe
     python = venv_bin(venv) / "python"
     if not python.is_file():
         say(f"{folder.name}: creating virtualenv {venv}")
-        _run([sys.executable, "-m", "venv", str(venv)], "create the virtualenv")
-    say(f"{folder.name}: installing {requirement.spec} (a CDK connector takes one to three minutes)")
-    _run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", requirement.spec],
-         f"pip install {requirement.spec}")
-    if requirement.local:  # same version number, new code: make pip reinstall it
-        _run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", "--no-deps",
-              "--force-reinstall", requirement.spec], f"pip reinstall {requirement.spec}")
+    say(f"{folder.name}: installing {requirement.spec}")
+    release = (requirement.distribution, connector.version) if not requirement.local and connector.version else None
+    # A local project: same version number, new code: uv rebuilds and reinstalls it (its dependencies stay).
+    environment = make_environment(venv, [requirement.spec], cache_root=cache_root, release=release, say=say,
+                                   reinstall=[requirement.distribution] if requirement.local else [])
     record = _inspect(python, requirement.distribution, folder.name)
     record.write(venv)
     _smoke_test(venv, record)
     (venv / STAMP).write_text(stamp)
-    say(f"{folder.name}: built {record.package} {record.version}; runs as {venv_bin(venv) / record.console_script}")
+    say(f"{folder.name}: built {record.package} {record.version} with {environment.installer} in "
+        f"{environment.seconds:.1f}s; runs as {venv_bin(venv) / record.console_script}")
     return record
 
 
