@@ -313,6 +313,14 @@ class AcceptanceContext:
             self._failed_runs[failed_key] = result
         return result
 
+    def environment_summary(self) -> str | None:
+        """What the local connector's virtualenv holds, from the record its build wrote (None: no such record)."""
+        from acceptance.runner.environment import environment_of
+
+        command = self.backend.command
+        record = environment_of(command.argv) if command and self.backend.kind == "local" else None
+        return record.summary() if record else None
+
     def describe(self) -> str:
         how = f"chosen by {self.backend.command.origin}" if self.backend.command else "Docker backend"
         return f"{self.runner().describe()} ({how}: {self.backend.reason}); config {self.loaded.file}"

@@ -31,6 +31,7 @@ from acceptance.runner.environment import (
     ENVIRONMENT_RECORD,
     EnvironmentRecord,
     InstalledPackage,
+    environment_of,
     find_uv,
     make_environment,
     uv_cache_dir,
@@ -114,6 +115,11 @@ def test_a_real_install_is_recorded_beside_the_environment(tmp_path: Path) -> No
     again = make_environment(tmp_path / "other", [SIX], cache_root=tmp_path / "cache", say=lambda _: None)
     assert again.packages == record.packages
     assert again.exclude_newer is None and again.resolution == "as of now (not a release)"
+    # what the report header and report.json say of the connector's environment, found from its command
+    summary = environment_of([str(venv_bin(venv) / "python"), "main.py"]).summary()  # type: ignore[union-attr]
+    assert summary.startswith(f"six 1.16.0 + 0 packages, installed by uv {uv.version} in ")
+    assert "resolution: uploaded to " in summary and SIX_UPLOADED in summary
+    assert environment_of(["python", "main.py"]) is None  # not a virtualenv's executable
 
 
 def test_a_local_project_is_rebuilt_at_the_same_version(tmp_path: Path) -> None:

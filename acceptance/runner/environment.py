@@ -131,6 +131,16 @@ class EnvironmentRecord:
     packages: list[InstalledPackage] = field(default_factory=list)
     fallback: str | None = None  # why pip was used instead of uv
 
+    def summary(self) -> str:
+        """One line for people: who installed what, how fast, resolved how."""
+        wanted = _normalized(_name_of(self.requirements[0])) if self.requirements else None
+        first = next((p for p in self.packages if _normalized(p.name) == wanted), None)
+        what = f"{first.name} {first.version}" if first else ", ".join(self.requirements) or "nothing"
+        others = len(self.packages) - (1 if first else 0)
+        installer = f"uv {self.uv_version}" if self.installer == "uv" else f"pip ({self.fallback})"
+        return (f"{what} + {others} packages, installed by {installer} in {self.seconds:.1f} s"
+                f"{'; offline' if self.offline else ''}; resolution: {self.resolution}")
+
     def write(self, venv: Path) -> None:
         write_atomically(venv / ENVIRONMENT_RECORD, json.dumps(asdict(self), indent=2))
 
@@ -308,6 +318,19 @@ def _python_version(venv: Path) -> str:
     except OSError:
         pass
     return "unknown"
+
+
+def environment_of(argv: Sequence[str]) -> EnvironmentRecord | None:
+    """The record of the virtualenv whose executable (`<venv>/bin/x`) or interpreter starts `argv`, if it has one."""
+    for arg in argv[:1]:
+        venv = Path(arg).parent.parent
+        if (venv / "pyvenv.cfg").is_file():
+            return EnvironmentRecord.read(venv)
+    return None
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _name_of(requirement: str) -> str:
