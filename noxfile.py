@@ -131,12 +131,14 @@ def update_expected_records(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def bench(session: nox.Session) -> None:
-    """Record validation throughput vs the upstream-style path, and basic_read peak memory; PASS/FAIL per target.
+    """Record validation throughput vs the upstream-style path, basic_read peak memory, and uv against pip making
+    the same environments; PASS/FAIL per target.
 
     Baseline: each line parsed into pydantic AirbyteMessage, each record through jsonschema Draft7Validator; every
-    measurement runs in its own fresh process.
+    measurement runs in its own fresh process. Environments: each row installed by uv and by pip (python -m venv +
+    pip install) into fresh venvs, taking turns for --rounds rounds (--no-environments leaves them out).
     nox -s bench [-- --count N --records-wide N --baseline-lines N --memory-records SMALL LARGE --no-faker --no-suites
-                     --work-dir DIR --json PATH --check --quick]
+                     --no-environments --work-dir DIR --json PATH --check --quick --passes N --rounds N]
     Inputs (a recorded source-faker read, a synthetic wide stream) are generated in the work dir (default: the
     system temp dir's connector-acceptance-bench) and reused. Results: <work-dir>/bench.json. Exits non-zero on a
     missed target only with --check. --quick: tiny sizes, a smoke run.

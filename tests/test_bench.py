@@ -1,4 +1,5 @@
-"""`nox -s bench` (tasks/bench/): its synthetic input, the agreement of the paths it compares, its report.
+"""`nox -s bench` (tasks/bench/): its synthetic input, the agreement of the paths it compares, its report, the
+environments table (uv against pip).
 
 No timing is asserted: the numbers are the benchmark's business, these tests only keep its machinery honest."""
 
@@ -12,12 +13,12 @@ import orjson
 import pytest
 
 from acceptance.runner.command import VENV_DIR, BuildRecord
-from tasks.bench import cli, inputs, paths, process, targets, throughput, wide
+from tasks.bench import cli, environments, inputs, paths, process, targets, throughput, wide
 from tasks.bench import memory as memory_bench
 
 SMALL_SIZES = ["--records-wide", "300", "--baseline-lines", "200", "--memory-records", "200", "400"]
 JSON_KEYS = {"command", "seconds", "machine", "sizes", "inputs", "throughput", "memory", "targets", "passed", "suites",
-             "passes", "rounds"}
+             "passes", "rounds", "environments"}
 
 
 def lines_of(path: Path) -> list[bytes]:
@@ -93,8 +94,10 @@ def test_memory_read_passes_every_check_including_its_expected_records(tmp_path:
     assert result["records"] == 2_000 and result["findings"] == 0
 
 
-def run_main(tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str, dict[str, Any]]:
-    code = cli.main(["--quick", "--work-dir", str(tmp_path), *SMALL_SIZES, *extra], say=lambda _text: None)
+def run_main(tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str,
+             environments_too: bool = False) -> tuple[int, str, dict[str, Any]]:
+    leave_out = [] if environments_too else ["--no-environments"]  # real installs: their own tests below
+    code = cli.main(["--quick", "--work-dir", str(tmp_path), *SMALL_SIZES, *leave_out, *extra], say=lambda _text: None)
     output = capsys.readouterr().out
     return code, output, json.loads((tmp_path / "bench.json").read_text())
 
@@ -235,3 +238,151 @@ def test_paths_take_turns_and_keep_their_fastest_round(tmp_path: Path, monkeypat
     assert calls == ["orjson", "ours", "orjson", "ours"]
     assert (orjson_row.seconds, ours_row.seconds) == (1.0, 2.0)  # each path's fastest, whichever round it was
     assert orjson_row.peak_rss_bytes == ours_row.peak_rss_bytes == 42 * process.MB  # the highest of its rounds
+
+
+# --- the environments table (uv against pip) -----------------------------------------------------------------------
+
+def env_row(name: str, cache: str, uv: list[float], pip: list[float], *, judged: bool = False,
+            uv_answers: bool | None = True, pip_answers: bool | None = True,
+            problems: list[str] | None = None) -> environments.EnvironmentRow:
+    return environments.EnvironmentRow(name, f"{name}==1.0", cache, f"{name} spec", uv, pip, uv_answers,
+                                       pip_answers, judged, problems or [])
+
+
+def test_environments_table_shows_medians_ratios_answers_and_rows_measured_elsewhere() -> None:
+    rows = [env_row("faker", "empty", [6.0, 5.0, 9.0], [180.0, 190.0, 200.0]),
+            env_row("faker", "warm", [3.0, 2.0], [60.0, 40.0], judged=True),
+            env_row("file", "empty", [], [90.0], uv_answers=False, problems=["uv, round 1: could not install"])]
+    image = environments.EnvironmentRow("faker image, after a one-line change", "connectors/source-faker",
+                                        "docker layers", "docker run spec", [12.0], [], True, None)
+    table = environments.environments_table(rows, 3, extra_rows=[image])
+    assert table.startswith("environments: uv (the tool's make_environment) against pip (python -m venv + pip "
+                            "install), each into a fresh venv, the median of 3 rounds taking turns\n")
+    lines = [line.split("|")[1:-1] for line in table.splitlines() if line.startswith("| ")]
+    assert [c.strip() for c in lines[0]] == ["environment", "requirement", "cache", "uv s", "pip s", "uv faster",
+                                             "answers (uv / pip)"]
+    cells = [[c.strip() for c in line] for line in lines[1:]]
+    assert cells[0][2:] == ["empty", "6.0", "190.0", "31.7×", "faker spec: yes / yes"]  # medians, pip / uv
+    assert cells[1][2:6] == ["warm", "2.5", "50.0", "20.0×"]
+    assert cells[2][3:] == ["failed", "90.0", "", "file spec: NO / yes"]
+    assert cells[3] == ["faker image, after a one-line change", "connectors/source-faker", "docker layers", "12.0",
+                        "—", "", "docker run spec: yes / —"]  # after ours, as given
+    assert table.splitlines()[-2:] == ["problems:", "  file (empty cache), uv, round 1: could not install"]
+    results = environments.environments_json(rows, 3, extra_rows=[image])
+    assert [r["name"] for r in results["rows"]] == ["faker", "faker", "file", "faker image, after a one-line change"]
+    assert results["rows"][0]["uv_seconds"] == [6.0, 5.0, 9.0] and results["rows"][0]["uv_median_seconds"] == 6.0
+    assert results["rows"][1]["speedup"] == 20.0 and results["rows"][2]["speedup"] is None
+    assert (results["rounds"], results["max_warm_seconds"], results["min_speedup_over_pip"]) == (3, 10.0, 10.0)
+
+
+@pytest.mark.parametrize(("uv", "pip", "verdicts"), [
+    ([3.0], [60.0], [True, True]),
+    ([12.0], [600.0], [False, True]),  # fast enough against pip, not within 10 s
+    ([4.0], [30.0], [True, False]),  # within 10 s, only 7.5× faster
+    ([], [30.0], [False, False]),  # uv's install failed
+])
+def test_environment_targets_judge_the_warm_connector_row(uv: list[float], pip: list[float],
+                                                          verdicts: list[bool]) -> None:
+    rows = [env_row("faker", "empty", [50.0], [55.0]),  # not judged: slow and close to pip, no verdict on it
+            env_row("faker", "warm", uv, pip, judged=True, uv_answers=bool(uv))]
+    found = environments.environments_targets(rows)
+    assert [t.name for t in found] == ["faker from a warm cache (faker==1.0): uv",
+                                       "faker from a warm cache (faker==1.0): uv against pip",
+                                       "every environment answers (spec; the CDK's import)"]
+    assert [t.passed for t in found[:2]] == verdicts
+    assert [t.wanted for t in found] == ["≤ 10 s", "≥ 10×", "all"]
+    assert found[2].passed is bool(uv)
+    assert found[2].value == ("4 of 4" if uv else "3 of 4; not: faker==1.0 (warm, uv)")
+
+
+def test_installers_take_turns_each_round_into_a_fresh_folder_a_warm_cache_filled_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str, Path, Path]] = []
+
+    def installer(name: str) -> environments.Installer:
+        def install(case: environments.EnvironmentCase, folder: Path, cache_root: Path) -> environments.Installed:
+            calls.append((name, folder, cache_root))
+            if name == "pip" and folder.name == "pip-2":
+                raise environments.BuildError("pip install six==1.0: exit 1: no network")
+            (folder / "venv").mkdir(parents=True)
+            return environments.Installed(folder / "venv", {"uv": 1.0, "pip": 10.0}[name] * len(calls))
+        return install
+
+    checked: list[Path] = []
+    monkeypatch.setattr(environments, "answers", lambda case, venv: checked.append(venv) or None)
+    case = environments.EnvironmentCase("six", "six==1.0", environments.WARM, ("python", "-c", "import six"),
+                                        judged=True)
+    row = environments.measure_case(case, 2, tmp_path, lambda _: None,
+                                    {"uv": installer("uv"), "pip": installer("pip")})
+    assert [(name, folder.name) for name, folder, _ in calls] == [
+        ("uv", "uv-warm-up"), ("pip", "pip-warm-up"), ("uv", "uv-1"), ("pip", "pip-1"), ("uv", "uv-2"),
+        ("pip", "pip-2")]
+    assert {cache.name for name, _, cache in calls if name == "uv"} == {"uv-warm-cache"}  # one warm cache, reused
+    assert (row.uv_seconds, row.pip_seconds) == ([3.0, 5.0], [40.0])  # warm-ups not counted
+    assert (row.uv_answers, row.pip_answers) == (True, False)
+    assert row.problems == ["pip, round 2: pip install six==1.0: exit 1: no network"]
+    assert len(checked) == 3 and not any(venv.exists() for venv in checked)  # checked, then removed
+    assert row.check == "python -c 'import six'" and row.judged
+
+    calls.clear()
+    case = environments.EnvironmentCase("six", "six==1.0", environments.EMPTY, ("python", "-c", "import six"))
+    environments.measure_case(case, 2, tmp_path / "empty", lambda _: None,
+                              {"uv": installer("uv"), "pip": installer("pip")})
+    caches = [cache for _, _, cache in calls]
+    assert [c.relative_to(tmp_path / "empty").as_posix() for c in caches] == [
+        "uv-1/cache", "pip-1/cache", "uv-2/cache", "pip-2/cache"]  # each install its own empty cache
+
+
+def test_the_environment_rows_measure_the_issue_s_environments() -> None:
+    full = environments.environment_cases()
+    assert [(c.requirement, c.cache) for c in full] == [
+        ("airbyte-source-faker==7.2.1", "empty"), ("airbyte-source-faker==7.2.1", "warm"),
+        ("airbyte-source-faker==7.2.0", "empty"), ("airbyte-source-file==0.5.39", "empty"),
+        ("airbyte-cdk==6.61.6", "empty")]
+    assert [c.judged for c in full] == [False, True, False, False, False]
+    assert [c.previous_release for c in full] == [False, False, True, False, False]
+    assert [c.check_label for c in full] == ["source-faker spec"] * 3 + ["source-file spec",
+                                                                        "python -c 'import airbyte_cdk'"]
+    quick = environments.environment_cases(quick=True)
+    assert {c.requirement for c in quick} == {"airbyte-source-hardcoded-records==0.0.48"}
+    assert [c.cache for c in quick] == ["empty", "warm"] and quick[1].judged
+
+
+def test_bench_runs_the_environments_by_default_and_reports_them(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    canned_results(monkeypatch, True)
+    asked: list[tuple[list[str], int]] = []
+
+    def bench_environments(cases: list[environments.EnvironmentCase], rounds: int,
+                           say: process.Say) -> list[environments.EnvironmentRow]:
+        asked.append(([c.requirement for c in cases], rounds))
+        return [env_row("hardcoded", "warm", [2.0], [30.0], judged=True)]
+
+    monkeypatch.setattr(environments, "bench_environments", bench_environments)
+    code, output, results = run_main(tmp_path, capsys, "--no-faker", "--rounds", "2", environments_too=True)
+    assert code == 0 and asked == [(["airbyte-source-hardcoded-records==0.0.48"] * 2, 2)]  # --quick: the small one
+    assert "environments: uv (the tool's make_environment) against pip" in output
+    row = next(line for line in output.splitlines() if line.startswith("| hardcoded "))
+    assert [c.strip() for c in row.split("|")[1:-1]][2:6] == ["warm", "2.0", "30.0", "15.0×"]
+    assert results["environments"]["rows"][0]["speedup"] == 15.0
+    assert {t["name"]: t["passed"] for t in results["targets"]} == {
+        "a target": True, "hardcoded from a warm cache (hardcoded==1.0): uv": True,
+        "hardcoded from a warm cache (hardcoded==1.0): uv against pip": True,
+        "every environment answers (spec; the CDK's import)": True}
+    asked.clear()
+    code, output, results = run_main(tmp_path, capsys, "--no-faker")  # --no-environments
+    assert asked == [] and results["environments"] is None and "environments: uv" not in output
+
+
+@pytest.mark.slow
+def test_a_real_small_row_uv_against_pip_taking_turns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONNECTOR_ACCEPTANCE_CACHE_DIR", str(tmp_path / "default-cache"))
+    case = environments.EnvironmentCase("six", "six==1.16.0", environments.EMPTY, ("python", "-c", "import six"))
+    said: list[str] = []
+    [row] = environments.bench_environments([case], 2, said.append)
+    print(environments.environments_table([row], 2))
+    assert [text.rsplit(", ", 1)[-1] for text in said] == [
+        "uv (round 1 of 2)", "pip (round 1 of 2)", "uv (round 2 of 2)", "pip (round 2 of 2)"]
+    assert row.problems == [] and (row.uv_answers, row.pip_answers) == (True, True)
+    assert len(row.uv_seconds) == len(row.pip_seconds) == 2 and all(s > 0 for s in row.uv_seconds + row.pip_seconds)
+    assert row.speedup is not None

@@ -1,1 +1,2 @@
-"""`nox -s bench`: validation throughput, read memory and whole-run overhead, measured."""
+"""`nox -s bench`: validation throughput, read memory, whole-run overhead and environment installs (uv against
+pip), measured."""

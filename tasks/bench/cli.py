@@ -1,10 +1,11 @@
 """`nox -s bench`: record validation throughput against an upstream-style baseline, and the memory of a basic_read.
 
 The command line: its options and sizes, and `main`, which runs the benchmark: each input (`inputs`) through every
-path (`paths`, `throughput`), basic_read's memory (`memory`), the whole-run benchmark (`suites`), judged against the
-targets (`targets`) and reported (`report`). The baseline may run on the first lines only (`--baseline-lines`); ours
-then runs on the same lines for the ratio and for the invalid-record counts, which must agree. Verdicts are printed;
-the exit status is 1 on a missed target only with `--check`.
+path (`paths`, `throughput`), basic_read's memory (`memory`), the whole-run benchmark (`suites`), uv against pip
+making the same environments (`environments`), judged against the targets (`targets`) and reported (`report`).
+The baseline may run on the first lines only (`--baseline-lines`); ours then runs on the same lines for the ratio
+and for the invalid-record counts, which must agree. Verdicts are printed; the exit status is 1 on a missed target
+only with `--check`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--no-faker", action="store_true", help="leave out the source-faker recording")
     parser.add_argument("--no-suites", action="store_true",
                         help="leave out the whole-run benchmark (source-faker count 10,000, every suite; ~2 min)")
+    parser.add_argument("--no-environments", action="store_true",
+                        help="leave out the environments table (uv against pip installing the same connectors, "
+                             "rounds taking turns; pip takes minutes per install)")
     parser.add_argument("--work-dir", type=Path, metavar="DIR", default=DEFAULT_WORK_DIR,
                         help="where inputs are generated and reused (default: %(default)s)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="results file (default <work-dir>/bench.json)")
@@ -54,7 +58,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         help=f"passes per path over its file, the fastest counts (default {DEFAULT_PASSES}; "
                              "1 with --quick)")
     parser.add_argument("--rounds", type=int, metavar="N",
-                        help=f"processes per path for orjson and ours over the whole file, the paths taking turns "
+                        help=f"processes per path for orjson and ours over the whole file, the paths taking turns, "
+                             f"and installs per installer for the environments table, uv and pip taking turns "
                              f"(default {DEFAULT_ROUNDS}; 1 with --quick)")
     try:
         args, unknown = parser.parse_known_args(list(argv))
@@ -114,15 +119,31 @@ def main(argv: Sequence[str] = (), *, command: str | None = None, say: Say | Non
 
         suites = bench_suites(say=say)
         targets += [Target(*t) for t in suites_targets(suites)]
+    environments_text: str | None = None
+    environments: dict[str, Any] | None = None
+    if not args.no_environments:
+        from tasks.bench.environments import (
+            bench_environments,
+            environment_cases,
+            environments_json,
+            environments_table,
+            environments_targets,
+        )
+
+        found = bench_environments(environment_cases(quick=args.quick), rounds, say)
+        targets += environments_targets(found)
+        environments_text, environments = environments_table(found, rounds), environments_json(found, rounds)
     seconds = time.monotonic() - started
     print(report_text(command, seconds, rows, baselines, memory, targets,
-                      suites_table(suites) if suites else None, passes, rounds))
+                      suites_table(suites) if suites else None, passes, rounds, environments_text))
     json_path = args.json or work_dir / "bench.json"
     json_path.parent.mkdir(parents=True, exist_ok=True)
     results = results_json(command, seconds, sizes, inputs, rows, memory, targets)
     results["passes"] = passes  # throughput: the fastest of this many passes per path
     results["rounds"] = rounds  # ... in this many processes per path (orjson and ours), taking turns
     results["suites"] = suites
+    results["environments"] = environments
     json_path.write_text(json.dumps(results, indent=2))
     print(f"\nresults: {json_path}")
     return 1 if args.check and not all(t.passed for t in targets) else 0
+

@@ -49,7 +49,7 @@ def targets_table(targets: Sequence[Target]) -> str:
 
 def report_text(command: str, seconds: float, rows: Sequence[Measurement], baselines: dict[str, Measurement],
                 memory: Sequence[MemoryMeasurement], targets: Sequence[Target], suites: str | None = None,
-                passes: int = 1, rounds: int = 1) -> str:
+                passes: int = 1, rounds: int = 1, environments: str | None = None) -> str:
     machine = f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs"
     turns = f"; orjson and ours in {rounds} processes each, taking turns" if rounds > 1 else ""
     return "\n\n".join([
@@ -58,6 +58,7 @@ def report_text(command: str, seconds: float, rows: Sequence[Measurement], basel
         throughput_table(rows, baselines),
         memory_table(memory),
         *([suites] if suites else []),
+        *([environments] if environments else []),
         targets_table(targets),
     ])
 
