@@ -13,6 +13,7 @@ import logging
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from acceptance import registry
 from acceptance.config.connector import Connector
@@ -83,7 +84,7 @@ def build(argv: list[str], say: Say) -> Outcome:
     for folder in args.connectors:
         wants_image = args.backend == "docker" or (args.backend == "auto" and docker_client() is not None)
         if wants_image:
-            build_image(Connector.read(folder), say=say)
+            build_image(Connector.read(folder), say=say, cache_root=Path(args.cache_dir) if args.cache_dir else None)
         else:
             build_virtualenv(Connector.read(folder), say=say)
     return DONE

@@ -70,6 +70,17 @@ def test_uv_wheelhouse_is_the_same_bytes_again_and_offline(caches: Path, tmp_pat
 
 
 @needs_uv
+def test_the_cache_root_given_holds_uvs_cache_and_the_wheel_store(caches: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("UV_CACHE_DIR")
+    root = tmp_path / "cache-dir-option"
+    assert list(fill([TABULATE], tmp_path / "wheels", cache_root=root)) == ["tabulate-0.9.0-py3-none-any.whl"]
+    assert (root / wheels.UV_CACHE_SUBDIR).is_dir()
+    assert list((root / WHEEL_STORE_DIR).glob("*/tabulate/0.9.0/*.whl"))
+    assert not caches.exists()  # the default cache root is left alone
+
+
+@needs_uv
 def test_offline_with_nothing_cached_fails_saying_what_uv_said(caches: Path, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("UV_OFFLINE", "1")
@@ -90,7 +101,7 @@ def test_the_connectors_own_wheel_is_built_by_uv_and_its_dependencies_pinned(cac
 
 def test_without_uv_the_wheelhouse_is_pips_and_says_so(caches: Path, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(wheels, "_uv", lambda: None)
+    monkeypatch.setattr(wheels, "_uv", lambda *_: None)
     own = tmp_path / "own"
     own.mkdir()
     wheel = own / "example_pkg-1.0-py3-none-any.whl"
@@ -104,6 +115,23 @@ def test_without_uv_the_wheelhouse_is_pips_and_says_so(caches: Path, tmp_path: P
     said: list[str] = []
     assert list(fill([str(wheel)], tmp_path / "wheels", say=said.append)) == [wheel.name]
     assert said == ["wheelhouse through pip: the uv package is not installed"]
+
+
+@needs_uv
+def test_an_editable_requirement_goes_to_pip_and_says_so(caches: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    project = tmp_path / "example-editable"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "example-editable"\nversion = "1.0"\n'
+                                            "dependencies = []\n")
+    (tmp_path / "requirements.txt").write_text(f"-e {project}\n")
+    pip_calls: list[list[str]] = []
+    monkeypatch.setattr(wheels, "pip_wheel", lambda specs, *_, **__: pip_calls.append(specs))
+    said: list[str] = []
+    fill(["-r", str(tmp_path / "requirements.txt")], tmp_path / "wheels", cwd=tmp_path, say=said.append)
+    assert pip_calls == [["-r", str(tmp_path / "requirements.txt")]]
+    assert said == [f"wheelhouse through pip: an editable requirement (`-e {project}`) is no wheel in uv's "
+                    "cache"], said
 
 
 def test_a_wheel_is_named_from_its_dist_info(tmp_path: Path) -> None:

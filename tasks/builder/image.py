@@ -106,6 +106,12 @@ class BuiltImage:
     seconds: float = 0.0
 
 
+@dataclass(frozen=True)
+class _WheelOptions:
+    installer: Installer  # "uv", or "pip" (the old way)
+    cache_root: Path | None  # the tool's cache; None: default_cache_dir()
+
+
 def image_tag(connector: Connector) -> str:
     """`<dockerRepository>:dev`, the tag `build_image` gives the connector's image."""
     return connector.dev_image()
@@ -129,12 +135,13 @@ def base_image_for(metadata: Metadata | None, override: str | None = None) -> st
 def build_image(
     connector: Connector, *, base_image: str | None = None, say: Say = print,
     client: docker.DockerClient | None = None,
-    force: bool = False, network_mode: str = "none", installer: Installer = "uv",
+    force: bool = False, network_mode: str = "none", installer: Installer = "uv", cache_root: Path | None = None,
 ) -> BuiltImage:
     """Build the connector's image, check that it answers `spec`, tag it `<dockerRepository>:dev`.
 
     `base_image` overrides the metadata's base (generated builds only); `force` rebuilds even when the inputs are
-    unchanged; `installer` "pip" makes the wheelhouse the old way (the bench compares them)."""
+    unchanged; `installer` "pip" makes the wheelhouse the old way (the bench compares them); `cache_root` is the
+    tool's cache (`--cache-dir`; default `default_cache_dir()`), where uv's cache and the wheel store are."""
     folder = connector.folder.resolve()
     metadata = connector.metadata
     repository = connector.image_repository()
@@ -147,12 +154,13 @@ def build_image(
     lock = Path(tempfile.gettempdir()) / f"connector-acceptance-image-{short_hash(repository)}.lock"
     with FileLock(str(lock), timeout=LOCK_TIMEOUT_SECONDS):
         remove_stale_temporary_tags(client, repository)
-        return _build_image(connector, repository, how, base_image, say, client, force, network_mode, installer)
+        wheels = _WheelOptions(installer, cache_root)
+        return _build_image(connector, repository, how, base_image, say, client, force, network_mode, wheels)
 
 
 def _build_image(
     connector: Connector, repository: str, how: How, base_image: str | None, say: Say,
-    client: docker.DockerClient, force: bool, network_mode: str, installer: Installer,
+    client: docker.DockerClient, force: bool, network_mode: str, wheels: _WheelOptions,
 ) -> BuiltImage:
     folder, metadata = connector.folder.resolve(), connector.metadata
     name, tag = folder.name, f"{repository}:{DEV_TAG}"
@@ -177,9 +185,9 @@ def _build_image(
     with tempfile.TemporaryDirectory(prefix="connector-acceptance-image-") as work:
         build = DockerBuild(client, temporary, {INPUTS_LABEL: inputs}, network_mode, say, name)
         if how == "dockerfile":
-            dockerfile = _build_with_dockerfile(connector, instructions, client, build, Path(work), installer)
+            dockerfile = _build_with_dockerfile(connector, instructions, client, build, Path(work), wheels)
         else:
-            dockerfile = _build_generated(connector, bases[0], build, Path(work), installer)
+            dockerfile = _build_generated(connector, bases[0], build, Path(work), wheels)
     try:
         check_spec(client, build.image_id, name, repository)
         client.api.tag(build.image_id, repository, DEV_TAG, force=True)
@@ -197,7 +205,7 @@ def _build_image(
 
 def _build_with_dockerfile(
     connector: Connector, instructions: list[tuple[str, str]], client: docker.DockerClient, build: DockerBuild,
-    work: Path, installer: Installer,
+    work: Path, options: _WheelOptions,
 ) -> str:
     folder = connector.folder.resolve()
     text = (folder / "Dockerfile").read_text()
@@ -212,11 +220,13 @@ def _build_with_dockerfile(
         shutil.rmtree(wheelhouse, ignore_errors=True)
         wheelhouse.mkdir()
         (wheelhouse / WHEELHOUSE_MARKER).write_text("temporary wheelhouse of `nox -s build`; safe to delete\n")
-        wheels = make_wheels(folder, requirement, work, installer=installer, say=build.say_named)
+        wheels = make_wheels(folder, requirement, work, installer=options.installer, say=build.say_named,
+                             cache_root=options.cache_root)
         for wheel in [*wheels.dependencies, *([wheels.project] if wheels.project else [])]:
             shutil.copy2(wheel, wheelhouse)
         if requirement is not None and requirement.local:  # `pip install <folder>` builds it: its backend too
-            fill_wheelhouse([*build_requires(folder), "wheel"], wheelhouse, installer=installer, say=build.say_named)
+            fill_wheelhouse([*build_requires(folder), "wheel"], wheelhouse, installer=options.installer,
+                            say=build.say_named, cache_root=options.cache_root)
         derived_text = dockerfiles.with_pip_args(text)
         derived.write_text(derived_text)
         links = dockerfiles.wheelhouse_locations(instructions, lambda image: workdir(client, image))
@@ -227,7 +237,7 @@ def _build_with_dockerfile(
         derived.unlink(missing_ok=True)
 
 
-def _build_generated(connector: Connector, base: str, build: DockerBuild, work: Path, installer: Installer) -> str:
+def _build_generated(connector: Connector, base: str, build: DockerBuild, work: Path, options: _WheelOptions) -> str:
     folder, metadata = connector.folder.resolve(), connector.metadata
     assert metadata is not None and metadata.data.dockerImageTag and metadata.data.dockerRepository
     customization = build_customization.load_customization(folder)
@@ -240,7 +250,8 @@ def _build_generated(connector: Connector, base: str, build: DockerBuild, work: 
             f"{folder}: nothing to build: add a Dockerfile, a {main_file}, a pyproject.toml or setup.py, or set "
             "data.remoteRegistries.pypi.packageName in metadata.yaml"
         )
-    wheels = make_wheels(folder, requirement, work, installer=installer, say=build.say_named)
+    wheels = make_wheels(folder, requirement, work, installer=options.installer, say=build.say_named,
+                         cache_root=options.cache_root)
     if (folder / main_file).is_file():
         entrypoint = ["python", posixpath.join(INTEGRATION_CODE, main_file)]
     elif wheels.scripts:

@@ -78,9 +78,10 @@ def python_requirement(connector: Connector) -> Requirement | None:
 
 
 def make_wheels(folder: Path, requirement: Requirement | None, work: Path, *, installer: Installer = "uv",
-                say: Say = print) -> _Wheels:
+                say: Say = print, cache_root: Path | None = None) -> _Wheels:
     """Wheels for everything the connector needs, made on the host: its own (built from a copy of the folder, which
-    stays clean), its dependencies, and those of its requirements.txt."""
+    stays clean), its dependencies, and those of its requirements.txt. `cache_root`: the tool's cache (default
+    `default_cache_dir()`), where uv's cache and the wheel store are."""
     dependencies_dir, project_dir, source = work / "wheels", work / "project-wheel", work / "source"
     dependencies_dir.mkdir()
     project_dir.mkdir()
@@ -90,7 +91,7 @@ def make_wheels(folder: Path, requirement: Requirement | None, work: Path, *, in
     specs: list[str] = []
     project: Path | None = None
     if requirement is not None and requirement.local:
-        project = project_wheel(source, project_dir, installer=installer)
+        project = project_wheel(source, project_dir, installer=installer, cache_root=cache_root)
         specs.append(str(project))
     elif requirement is not None:
         specs.append(requirement.spec)
@@ -98,7 +99,7 @@ def make_wheels(folder: Path, requirement: Requirement | None, work: Path, *, in
         specs += ["-r", str(source / "requirements.txt")]
     if specs:
         fill_wheelhouse(specs, dependencies_dir, cwd=source if source.is_dir() else None, installer=installer,
-                        say=say)
+                        say=say, cache_root=cache_root)
     wheels = sorted(dependencies_dir.glob("*.whl"))
     if project is not None:
         own = _wheel_name(project)
@@ -108,10 +109,11 @@ def make_wheels(folder: Path, requirement: Requirement | None, work: Path, *, in
     return _Wheels(wheels, None, _console_scripts(own_wheel) if own_wheel else [])
 
 
-def project_wheel(source: Path, wheel_dir: Path, *, installer: Installer = "uv") -> Path:
+def project_wheel(source: Path, wheel_dir: Path, *, installer: Installer = "uv", cache_root: Path | None = None
+                  ) -> Path:
     """The connector's own wheel, built from `source` (a copy of its folder) into `wheel_dir`: `uv build --wheel`, or
     `pip wheel --no-deps` without uv."""
-    uv = _uv() if installer == "uv" else None
+    uv = _uv(cache_root) if installer == "uv" else None
     if uv is None:
         pip_wheel([str(source)], wheel_dir, no_deps=True)
     else:
@@ -122,12 +124,12 @@ def project_wheel(source: Path, wheel_dir: Path, *, installer: Installer = "uv")
 
 
 def fill_wheelhouse(specs: list[str], wheel_dir: Path, *, cwd: Path | None = None, installer: Installer = "uv",
-                    say: Say = print) -> None:
+                    say: Say = print, cache_root: Path | None = None) -> None:
     """Every wheel the requirements `specs` (pip's argument words: names, wheel paths, `-r file`) resolve to, into
     `wheel_dir`: through uv's cache (module docstring), else `pip wheel`."""
     if installer == "uv":
         try:
-            _uv_wheels(specs, wheel_dir, cwd)
+            _uv_wheels(specs, wheel_dir, cwd, cache_root or default_cache_dir())
             return
         except _UvCannot as cannot:
             say(f"wheelhouse through pip: {cannot}")
@@ -148,9 +150,9 @@ def _run(argv: list[str], what: str, *, cwd: Path | None = None) -> None:
         raise BuildError(f"could not make the wheelhouse (`{what}`, exit {result.returncode}):\n" + "\n".join(tail))
 
 
-def _uv() -> _UvTool | None:
+def _uv(cache_root: Path | None = None) -> _UvTool | None:
     """uv's binary, from the installed `uv` package (never PATH), and its cache: `$UV_CACHE_DIR`, else `uv/` under the
-    tool's cache root; None without the package."""
+    tool's cache root (`cache_root`, default `default_cache_dir()`); None without the package."""
     # TODO(merge): use acceptance.runner.environment.find_uv (and uv_cache_dir for the cache)
     try:
         from uv import find_uv_bin
@@ -158,19 +160,22 @@ def _uv() -> _UvTool | None:
         binary = Path(find_uv_bin())
     except (ImportError, FileNotFoundError):
         return None
-    return _UvTool(binary, Path(os.environ.get("UV_CACHE_DIR") or default_cache_dir() / UV_CACHE_SUBDIR))
+    root = cache_root if cache_root is not None else default_cache_dir()
+    return _UvTool(binary, Path(os.environ.get("UV_CACHE_DIR") or root / UV_CACHE_SUBDIR))
 
 
-def _uv_wheels(specs: list[str], wheel_dir: Path, cwd: Path | None) -> None:
+def _uv_wheels(specs: list[str], wheel_dir: Path, cwd: Path | None, cache_root: Path) -> None:
     """`uv pip compile` pins the requirements; a pinned wheel already in the store is taken from there, the others are
     fetched (`_store_from_uv`); a local wheel file is taken as it is. All are linked into `wheel_dir`."""
-    uv = _uv()
+    uv = _uv(cache_root)
     if uv is None:
         raise _UvCannot("the uv package is not installed")
-    store = default_cache_dir() / WHEEL_STORE_DIR / f"{sys.implementation.cache_tag}-{sysconfig.get_platform()}"
+    store = cache_root / WHEEL_STORE_DIR / f"{sys.implementation.cache_tag}-{sysconfig.get_platform()}"
     wheels: list[Path] = []
     missing: list[str] = []
     for pin in _uv_compile(uv, specs, cwd):
+        if pin.startswith(("-e ", "--editable")):
+            raise _UvCannot(f"an editable requirement (`{pin}`) is no wheel in uv's cache")
         local = _local_wheel(pin)
         stored = _in_store(store, pin)
         if local is not None:
