@@ -154,13 +154,13 @@ def build_image(
     lock = Path(tempfile.gettempdir()) / f"connector-acceptance-image-{short_hash(repository)}.lock"
     with FileLock(str(lock), timeout=LOCK_TIMEOUT_SECONDS):
         remove_stale_temporary_tags(client, repository)
-        wheels = _WheelOptions(installer, cache_root)
-        return _build_image(connector, repository, how, base_image, say, client, force, network_mode, wheels)
+        options = _WheelOptions(installer, cache_root)
+        return _build_image(connector, repository, how, base_image, say, client, force, network_mode, options)
 
 
 def _build_image(
     connector: Connector, repository: str, how: How, base_image: str | None, say: Say,
-    client: docker.DockerClient, force: bool, network_mode: str, wheels: _WheelOptions,
+    client: docker.DockerClient, force: bool, network_mode: str, options: _WheelOptions,
 ) -> BuiltImage:
     folder, metadata = connector.folder.resolve(), connector.metadata
     name, tag = folder.name, f"{repository}:{DEV_TAG}"
@@ -185,9 +185,9 @@ def _build_image(
     with tempfile.TemporaryDirectory(prefix="connector-acceptance-image-") as work:
         build = DockerBuild(client, temporary, {INPUTS_LABEL: inputs}, network_mode, say, name)
         if how == "dockerfile":
-            dockerfile = _build_with_dockerfile(connector, instructions, client, build, Path(work), wheels)
+            dockerfile = _build_with_dockerfile(connector, instructions, client, build, Path(work), options)
         else:
-            dockerfile = _build_generated(connector, bases[0], build, Path(work), wheels)
+            dockerfile = _build_generated(connector, bases[0], build, Path(work), options)
     try:
         check_spec(client, build.image_id, name, repository)
         client.api.tag(build.image_id, repository, DEV_TAG, force=True)

@@ -219,7 +219,7 @@ def _in_store(store: Path, pin: str) -> Path | None:
     match = PIN.match(pin)
     if match is None:
         return None
-    stored = list((store / _project_name(match["name"]) / _version(match["version"])).glob("*.whl"))
+    stored = list((store / _normalize(match["name"]) / _version(match["version"])).glob("*.whl"))
     return max(stored, key=lambda wheel: wheel.stat().st_mtime_ns) if stored else None  # the last one stored
 
 
@@ -251,15 +251,15 @@ def _unpacked_wheel(installed: Path) -> Path:
             origin = (entry.parent / os.readlink(entry)).parent
             if origin.name == installed.name and (origin / "WHEEL").is_file() and (origin / "RECORD").is_file():
                 return origin
-    raise _UvCannot(f"{installed.name.removesuffix('.dist-info')} is no wheel in uv's cache (an editable or a "
-                    "directory requirement?)")
+    raise _UvCannot(f"uv did not link {installed.name.removesuffix('.dist-info')} from an unpacked wheel in its "
+                    "cache")
 
 
 def _stored_wheel(dist_info: Path, store: Path) -> Path:
     """The wheel of the unpacked wheel whose `*.dist-info` is `dist_info`, zipped into the store at
     `<name>/<version>/` unless it is there."""
     name, _, version = dist_info.name.removesuffix(".dist-info").partition("-")
-    wheel = store / _project_name(name) / _version(version) / _wheel_filename(dist_info)
+    wheel = store / _normalize(name) / _version(version) / _wheel_filename(dist_info)
     if not wheel.is_file():
         wheel.parent.mkdir(parents=True, exist_ok=True)
         _zip_wheel(dist_info.parent, wheel)
@@ -315,11 +315,6 @@ def copy_wheels(wheels: Iterable[Path], destination: Path) -> None:
 
 def _normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "_", name).lower()
-
-
-def _project_name(name: str) -> str:
-    """PEP 503's normalized name: `Foo_Bar.baz` -> `foo-bar-baz`."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _version(text: str) -> str:
