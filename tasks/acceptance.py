@@ -117,7 +117,8 @@ def prepare_backend(connector: Connector, args: AcceptanceArgs, say: Callable[[s
     problem = "no Docker engine answers" if client is None else None
     if client is not None:
         try:
-            built = build_image(connector, say=say, client=client)
+            built = build_image(connector, say=say, client=client,
+                                cache_root=Path(args.cache_dir) if args.cache_dir else None)
         except UserError as error:
             problem = f"the image could not be built: {str(error).splitlines()[0]}"
         else:

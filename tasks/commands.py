@@ -84,7 +84,7 @@ def build(argv: list[str], say: Say) -> Outcome:
     for folder in args.connectors:
         wants_image = args.backend == "docker" or (args.backend == "auto" and docker_client() is not None)
         if wants_image:
-            build_image(Connector.read(folder), say=say)
+            build_image(Connector.read(folder), say=say, cache_root=Path(args.cache_dir) if args.cache_dir else None)
         else:
             cache_root = Path(args.cache_dir) if args.cache_dir else None
             build_virtualenv(Connector.read(folder), say=say, cache_root=cache_root)

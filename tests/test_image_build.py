@@ -21,6 +21,7 @@ import docker.errors
 import pytest
 import yaml
 
+from acceptance.cache import CACHE_DIR_ENV
 from acceptance.config.connector import Connector
 from acceptance.config.metadata import load_metadata
 from acceptance.errors import UserError
@@ -37,7 +38,7 @@ from tasks.builder.dockerfile import (
 from tasks.builder.engine import BUILD_LABEL, ImageBuildError
 from tasks.builder.image import INPUTS_LABEL, BuiltImage, base_image_for, build_image, image_tag, normalize_image_ref
 from tasks.builder.virtualenv import BuildError
-from tasks.builder.wheels import _console_scripts
+from tasks.builder.wheels import WHEEL_STORE_DIR, _console_scripts
 
 TESTS_DIR = Path(__file__).parent
 DOCKERFILE_SOURCE = TESTS_DIR / "connectors" / "dockerfile-source"
@@ -108,6 +109,14 @@ def step_outcomes(log: tuple[str, ...]) -> dict[str, bool]:
         elif step and "Using cache" in line:
             outcomes[step] = True
     return outcomes
+
+
+def dependency_layers(client: docker.DockerClient, image_id: str) -> list[str]:
+    """The ids of an image's steps up to its dependency install (its history, oldest first)."""
+    history = list(reversed(client.images.get(image_id).history()))
+    ends = [n for n, step in enumerate(history) if f"{WHEELHOUSE_DIR}/*.whl" in step["CreatedBy"]]
+    assert ends, history
+    return [step["Id"] for step in history[: ends[0] + 1]]
 
 
 def containers_of(client: docker.DockerClient, repository: str) -> list[Any]:
@@ -237,6 +246,38 @@ def test_a_code_change_reuses_the_dependency_layer(
     assert not steps["COPY code/ ./"]
     assert client.images.get(first.tag).id == second.image_id
     assert not client.images.list(name=f"{first.tag.rsplit(':', 1)[0]}:build-*")
+
+
+@needs_docker
+def test_a_code_change_rebuilds_offline_on_the_same_dependency_layers(
+    client: docker.DockerClient, make_connector: Callable[[Path, str], Path], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The wheelhouse comes through uv (no pip fallback). After a first build no index is reachable (UV_OFFLINE,
+    PIP_NO_INDEX) and the wheel store is emptied: a code-only change rebuilds from uv's cache alone, the wheels zipped
+    again are the same bytes, and the image's layers up to the dependency install are the first image's."""
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
+    folder = make_connector(PYTHON_SOURCE, "offline-rebuild")
+    said: list[str] = []
+    first = build_image(Connector.read(folder), say=said.append)
+    first_layers = dependency_layers(client, first.image_id)
+
+    shutil.rmtree(tmp_path / "cache" / WHEEL_STORE_DIR)
+    monkeypatch.setenv("UV_OFFLINE", "1")
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    with (folder / "main.py").open("a") as main:
+        main.write("# a code change\n")
+    second = build_image(Connector.read(folder), say=said.append)
+    assert not [line for line in said if "through pip" in line], said
+    steps = step_outcomes(second.log)
+    install = next(step for step in steps if step.startswith("RUN") and f"{WHEELHOUSE_DIR}/*.whl" in step)
+    assert steps["COPY dependencies/ ./"] and steps[install], "\n".join(second.log)
+    assert not steps["COPY code/ ./"]
+    assert second.image_id != first.image_id
+    assert dependency_layers(client, second.image_id) == first_layers
+    spec = spec_message(run_in_image(client, second.tag, ["spec"]))
+    assert spec["connectionSpecification"]["title"] == "Python Example Spec"
 
 
 @needs_docker

@@ -69,13 +69,17 @@ class DockerBuild:
             raise ImageBuildError(f"{self.name}: docker build failed: {error or 'no image came out'}\n"
                                   f"last lines of the build log:\n{tail}")
 
+    def say_named(self, line: str) -> None:
+        """Say `line` as this build's (the connector's name first)."""
+        self.say(f"{self.name}: {line}")
+
     def _line(self, line: str) -> None:
         line = line.rstrip()
         if not line:
             return
         self.log.append(line)
         if line.startswith("Step "):
-            self.say(f"{self.name}: {line}")
+            self.say_named(line)
 
 
 def check_spec(client: docker.DockerClient, image_id: str, name: str, repository: str) -> None:

@@ -13,10 +13,11 @@ Two ways, chosen by the connector folder:
   `AIRBYTE_ENTRYPOINT` say the same thing; labels `io.airbyte.name` / `io.airbyte.version` come from metadata.yaml.
 
 Offline: no build step reaches a network (builds run with `network_mode="none"`). Python dependencies come from a
-wheelhouse made on the host (`pip wheel`, same Python minor version as the image) and installed with
-`pip install --no-index`. For a Dockerfile build the wheelhouse is written into the context as `.wheelhouse/`
-(the connector's wheel, its dependencies and its build backend), and the build runs a copy of the Dockerfile
-(`.connector-acceptance.Dockerfile`, beside it) in which every `FROM` line is followed by
+wheelhouse made on the host through uv (`wheels.py`: uv's resolution and cache, so a rebuild makes it in a second or
+two, and offline from the cache; `pip wheel` as the fallback), same Python minor version as the image, and installed
+with `pip install --no-index`, as before. For a Dockerfile build the wheelhouse is written into the context as
+`.wheelhouse/` (the connector's wheel, its dependencies and its build backend), and the build runs a copy of the
+Dockerfile (`.connector-acceptance.Dockerfile`, beside it) in which every `FROM` line is followed by
 `ARG PIP_FIND_LINKS` / `ARG PIP_NO_INDEX`; the build passes those build args, pointing pip at wherever the
 Dockerfile's `COPY .` puts the wheelhouse. Being ARGs, not ENVs, they reach the `RUN` steps only: the image keeps
 no trace of them, the connector's Dockerfile is run as written, and no shared image tag is touched. Both
@@ -75,7 +76,15 @@ from tasks.builder.engine import (
     workdir,
 )
 from tasks.builder.identity import How, copy_code, inputs_digest, short_hash
-from tasks.builder.wheels import build_requires, copy_wheels, make_wheels, pick_script, pip_wheel, python_requirement
+from tasks.builder.wheels import (
+    Installer,
+    build_requires,
+    copy_wheels,
+    fill_wheelhouse,
+    make_wheels,
+    pick_script,
+    python_requirement,
+)
 
 DEFAULT_BASE_IMAGE = "airbyte/python-connector-base:local"
 INPUTS_LABEL = f"{CONTAINER_LABEL}.build-inputs"  # on images: the hash of what they were built from
@@ -95,6 +104,12 @@ class BuiltImage:
     dockerfile: str = ""  # the Dockerfile text that was built (empty when reused)
     log: tuple[str, ...] = ()  # the `docker build` output (empty when reused)
     seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class _WheelOptions:
+    installer: Installer  # "uv", or "pip" (the old way)
+    cache_root: Path | None  # the tool's cache; None: default_cache_dir()
 
 
 def image_tag(connector: Connector) -> str:
@@ -120,12 +135,13 @@ def base_image_for(metadata: Metadata | None, override: str | None = None) -> st
 def build_image(
     connector: Connector, *, base_image: str | None = None, say: Say = print,
     client: docker.DockerClient | None = None,
-    force: bool = False, network_mode: str = "none",
+    force: bool = False, network_mode: str = "none", installer: Installer = "uv", cache_root: Path | None = None,
 ) -> BuiltImage:
     """Build the connector's image, check that it answers `spec`, tag it `<dockerRepository>:dev`.
 
     `base_image` overrides the metadata's base (generated builds only); `force` rebuilds even when the inputs are
-    unchanged."""
+    unchanged; `installer` "pip" makes the wheelhouse the old way (the bench compares them); `cache_root` is the
+    tool's cache (`--cache-dir`; default `default_cache_dir()`), where uv's cache and the wheel store are."""
     folder = connector.folder.resolve()
     metadata = connector.metadata
     repository = connector.image_repository()
@@ -138,12 +154,13 @@ def build_image(
     lock = Path(tempfile.gettempdir()) / f"connector-acceptance-image-{short_hash(repository)}.lock"
     with FileLock(str(lock), timeout=LOCK_TIMEOUT_SECONDS):
         remove_stale_temporary_tags(client, repository)
-        return _build_image(connector, repository, how, base_image, say, client, force, network_mode)
+        options = _WheelOptions(installer, cache_root)
+        return _build_image(connector, repository, how, base_image, say, client, force, network_mode, options)
 
 
 def _build_image(
     connector: Connector, repository: str, how: How, base_image: str | None, say: Say,
-    client: docker.DockerClient, force: bool, network_mode: str,
+    client: docker.DockerClient, force: bool, network_mode: str, options: _WheelOptions,
 ) -> BuiltImage:
     folder, metadata = connector.folder.resolve(), connector.metadata
     name, tag = folder.name, f"{repository}:{DEV_TAG}"
@@ -168,9 +185,9 @@ def _build_image(
     with tempfile.TemporaryDirectory(prefix="connector-acceptance-image-") as work:
         build = DockerBuild(client, temporary, {INPUTS_LABEL: inputs}, network_mode, say, name)
         if how == "dockerfile":
-            dockerfile = _build_with_dockerfile(connector, instructions, client, build, Path(work))
+            dockerfile = _build_with_dockerfile(connector, instructions, client, build, Path(work), options)
         else:
-            dockerfile = _build_generated(connector, bases[0], build, Path(work))
+            dockerfile = _build_generated(connector, bases[0], build, Path(work), options)
     try:
         check_spec(client, build.image_id, name, repository)
         client.api.tag(build.image_id, repository, DEV_TAG, force=True)
@@ -188,7 +205,7 @@ def _build_image(
 
 def _build_with_dockerfile(
     connector: Connector, instructions: list[tuple[str, str]], client: docker.DockerClient, build: DockerBuild,
-    work: Path,
+    work: Path, options: _WheelOptions,
 ) -> str:
     folder = connector.folder.resolve()
     text = (folder / "Dockerfile").read_text()
@@ -203,11 +220,13 @@ def _build_with_dockerfile(
         shutil.rmtree(wheelhouse, ignore_errors=True)
         wheelhouse.mkdir()
         (wheelhouse / WHEELHOUSE_MARKER).write_text("temporary wheelhouse of `nox -s build`; safe to delete\n")
-        wheels = make_wheels(folder, requirement, work)
+        wheels = make_wheels(folder, requirement, work, installer=options.installer, say=build.say_named,
+                             cache_root=options.cache_root)
         for wheel in [*wheels.dependencies, *([wheels.project] if wheels.project else [])]:
             shutil.copy2(wheel, wheelhouse)
         if requirement is not None and requirement.local:  # `pip install <folder>` builds it: its backend too
-            pip_wheel([*build_requires(folder), "wheel"], wheelhouse)
+            fill_wheelhouse([*build_requires(folder), "wheel"], wheelhouse, installer=options.installer,
+                            say=build.say_named, cache_root=options.cache_root)
         derived_text = dockerfiles.with_pip_args(text)
         derived.write_text(derived_text)
         links = dockerfiles.wheelhouse_locations(instructions, lambda image: workdir(client, image))
@@ -218,7 +237,7 @@ def _build_with_dockerfile(
         derived.unlink(missing_ok=True)
 
 
-def _build_generated(connector: Connector, base: str, build: DockerBuild, work: Path) -> str:
+def _build_generated(connector: Connector, base: str, build: DockerBuild, work: Path, options: _WheelOptions) -> str:
     folder, metadata = connector.folder.resolve(), connector.metadata
     assert metadata is not None and metadata.data.dockerImageTag and metadata.data.dockerRepository
     customization = build_customization.load_customization(folder)
@@ -231,7 +250,8 @@ def _build_generated(connector: Connector, base: str, build: DockerBuild, work: 
             f"{folder}: nothing to build: add a Dockerfile, a {main_file}, a pyproject.toml or setup.py, or set "
             "data.remoteRegistries.pypi.packageName in metadata.yaml"
         )
-    wheels = make_wheels(folder, requirement, work)
+    wheels = make_wheels(folder, requirement, work, installer=options.installer, say=build.say_named,
+                         cache_root=options.cache_root)
     if (folder / main_file).is_file():
         entrypoint = ["python", posixpath.join(INTEGRATION_CODE, main_file)]
     elif wheels.scripts:
