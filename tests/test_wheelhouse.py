@@ -17,6 +17,7 @@ import pytest
 
 from acceptance.cache import CACHE_DIR_ENV
 from acceptance.config.connector import Connector
+from acceptance.runner.environment import UV_DIR
 from tasks.bench import image_builds
 from tasks.builder import wheels
 from tasks.builder.image import BuiltImage
@@ -75,7 +76,7 @@ def test_the_cache_root_given_holds_uvs_cache_and_the_wheel_store(caches: Path, 
     monkeypatch.delenv("UV_CACHE_DIR")
     root = tmp_path / "cache-dir-option"
     assert list(fill([TABULATE], tmp_path / "wheels", cache_root=root)) == ["tabulate-0.9.0-py3-none-any.whl"]
-    assert (root / wheels.UV_CACHE_SUBDIR).is_dir()
+    assert (root / UV_DIR).is_dir()
     assert list((root / WHEEL_STORE_DIR).glob("*/tabulate/0.9.0/*.whl"))
     assert not caches.exists()  # the default cache root is left alone
 
