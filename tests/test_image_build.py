@@ -19,13 +19,13 @@ from typing import Any
 import docker
 import docker.errors
 import pytest
-import yaml
 
 from acceptance.cache import CACHE_DIR_ENV
 from acceptance.config.connector import Connector
 from acceptance.config.metadata import load_metadata
 from acceptance.errors import UserError
 from acceptance.runner.docker import CONTAINER_LABEL
+from tasks.bench.image_builds import copy_connector
 from tasks.builder.build_customization import apply_hook, load_customization
 from tasks.builder.dockerfile import (
     DERIVED_DOCKERFILE,
@@ -71,16 +71,6 @@ needs_docker = pytest.mark.skipif(DOCKER_PROBLEM is not None, reason=f"Docker te
 
 
 # -- helpers --------------------------------------------------------------------------------------------------------
-
-
-def copy_connector(source: Path, destination: Path, repository: str) -> Path:
-    folder = destination / source.name
-    shutil.copytree(source, folder, ignore=shutil.ignore_patterns("__pycache__", ".venv", "*.egg-info", "build"))
-    metadata_file = folder / "metadata.yaml"
-    metadata = yaml.safe_load(metadata_file.read_text())
-    metadata["data"]["dockerRepository"] = repository
-    metadata_file.write_text(yaml.safe_dump(metadata, sort_keys=False))
-    return folder
 
 
 def run_in_image(client: docker.DockerClient, image: str, command: list[str] | None = None,

@@ -88,13 +88,20 @@ def _build_twice(source: Path, way: Installer, say: Say, build: Build) -> tuple[
             _remove_images(repository)
 
 
-def _scratch_copy(source: Path, work: Path, repository: str) -> Path:
-    folder = work / source.name
+def copy_connector(source: Path, destination: Path, repository: str) -> Path:
+    """A copy of the connector folder `source` under `destination` (no virtualenv or build leftovers) whose
+    metadata.yaml names `repository`: its image builds apart from the original's."""
+    folder = destination / source.name
     shutil.copytree(source, folder, ignore=shutil.ignore_patterns("__pycache__", ".venv", "*.egg-info", "build"))
     metadata_file = folder / "metadata.yaml"
     metadata = yaml.safe_load(metadata_file.read_text())
     metadata["data"]["dockerRepository"] = repository
     metadata_file.write_text(yaml.safe_dump(metadata, sort_keys=False))
+    return folder
+
+
+def _scratch_copy(source: Path, work: Path, repository: str) -> Path:
+    folder = copy_connector(source, work, repository)
     if not (folder / "main.py").is_file():  # a PyPI package: its console script, named as the folder
         (folder / "main.py").write_text(
             "from importlib.metadata import entry_points\n\n"
