@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -313,8 +314,10 @@ class AcceptanceContext:
             self._failed_runs[failed_key] = result
         return result
 
+    @cached_property
     def environment_summary(self) -> str | None:
-        """What the local connector's virtualenv holds, from the record its build wrote (None: no such record)."""
+        """What the local connector's virtualenv holds, from the record its build wrote (None: no such record); read
+        once a session (the report header and report.json both say it)."""
         from acceptance.runner.environment import environment_of
 
         command = self.backend.command

@@ -150,7 +150,7 @@ def register_reporter(config: pytest.Config, context: AcceptanceContext) -> None
             report_dir.owns_junit = True
     reporter = Reporter(config, context.masker, report_dir, f"Acceptance tests: {context.loaded.base_path.name}",
                         f"connector {context.loaded.base_path}; backend {context.backend.kind}"
-                        + (f"; environment: {environment}" if (environment := context.environment_summary()) else ""))
+                        + (f"; environment: {environment}" if (environment := context.environment_summary) else ""))
     config.pluginmanager.register(reporter, name="acceptance-reporter")
     # Every connector command of the connector under test, said as it starts and ends.
     runner = context.runner
@@ -199,7 +199,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     lines = [f"connector: {context.describe()}",
              f"strictness: {strictness(context.loaded)}; cache: "
              + (str(context.cache.root) if context.cache.enabled else "off (--no-cache)")]
-    environment = context.environment_summary()
+    environment = context.environment_summary
     lines += [f"environment: {environment}"] if environment else []
     lines += [f"notice: {notice}" for notice in context.loaded.notices]
     return lines
